@@ -1,0 +1,282 @@
+// caf_bench — the raw CAF 0.17 baseline for coronet's benchmarks.
+//
+// Runs the same workloads as bench/coronet_bench.cpp with plain CAF
+// event-based actors, once with the CAF scheduler limited to one worker thread
+// (impl "caf-1t") and once with two ("caf-2t"). Each result is one line:
+//
+//   RESULT <bench> <impl> <metric> <value>
+//
+// Usage: caf_bench [--quick] [--only pingpong|counting|ring|spawn]
+//   --quick  divides every workload size by 10 (smoke test).
+//
+// Only the measured part is timed: a fresh actor_system is built before and
+// destroyed after each run (its destructor waits until every actor is gone).
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <malloc.h>
+
+namespace {
+
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+using bench_clock = std::chrono::steady_clock;
+
+/// Workload sizes; `--quick` divides each by 10.
+struct sizes {
+    int pingpong_round_trips = 1'000'000;
+    int counting_messages = 5'000'000;
+    int ring_actors = 1000;
+    int ring_hops = 1'000'000;
+    int spawn_actors = 1'000'000;
+};
+
+double elapsed_ns(bench_clock::time_point t0, bench_clock::time_point t1) {
+    return std::chrono::duration<double, std::nano>(t1 - t0).count();
+}
+
+void report(const char* bench, const std::string& impl, const char* metric, double value,
+            int precision) {
+    std::printf("RESULT %s %s %s %.*f\n", bench, impl.c_str(), metric, precision, value);
+    std::fflush(stdout);
+}
+
+/// Resident set size of this process in bytes (VmRSS of /proc/self/status).
+long long rss_bytes() {
+    std::ifstream in{"/proc/self/status"};
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+    return 0;
+}
+
+/// Blocks the scoped actor until a `done` message arrives.
+void await_done(caf::scoped_actor& self) {
+    self->receive([](done_atom) {});
+}
+
+// -- pingpong ----------------------------------------------------------------
+
+caf::behavior ponger(caf::event_based_actor*) {
+    // The returned value goes back to the sender as an ordinary message.
+    return {[](int x) { return x; }};
+}
+
+caf::behavior pinger(caf::event_based_actor* self, caf::actor peer, int round_trips,
+                     caf::actor done_to) {
+    return {
+        [=](start_atom) { self->send(peer, 1); },
+        [=](int x) {
+            if (x < round_trips) {
+                self->send(peer, x + 1);
+                return;
+            }
+            self->send(done_to, done_atom::value);
+            self->quit();
+        },
+    };
+}
+
+void run_pingpong(caf::actor_system& sys, const std::string& impl, int n) {
+    caf::scoped_actor self{sys};
+    auto pong = sys.spawn(ponger);
+    auto ping = sys.spawn(pinger, pong, n, caf::actor{self});
+    auto t0 = bench_clock::now();
+    self->send(ping, start_atom::value);
+    await_done(self);
+    auto t1 = bench_clock::now();
+    caf::anon_send_exit(pong, caf::exit_reason::user_shutdown);
+    report("pingpong", impl, "ns_per_rt", elapsed_ns(t0, t1) / n, 1);
+}
+
+// -- counting ----------------------------------------------------------------
+
+struct consumer_state {
+    int count = 0;
+};
+
+caf::behavior consumer(caf::stateful_actor<consumer_state>* self, int n, caf::actor done_to) {
+    return {[=](int) {
+        if (++self->state.count == n) self->send(done_to, done_atom::value);
+    }};
+}
+
+caf::behavior producer(caf::event_based_actor* self, caf::actor sink, int n) {
+    return {[=](start_atom) {
+        for (int i = 0; i < n; ++i) self->send(sink, i);
+        self->quit();
+    }};
+}
+
+/// The cooperative producer: sends `batch` messages, then gives the consumer
+/// a turn by sending itself the next start (CAF's way to yield mid-work).
+/// coronet_bench's counting_yield producer does `co_await yield()` instead.
+constexpr int yield_batch = 256;
+
+caf::behavior yielding_producer(caf::event_based_actor* self, caf::actor sink, int n) {
+    return {[=](start_atom, int from) {
+        const int to = std::min(n, from + yield_batch);
+        for (int i = from; i < to; ++i) self->send(sink, i);
+        if (to < n)
+            self->send(self, start_atom::value, to);
+        else
+            self->quit();
+    }};
+}
+
+void run_counting(caf::actor_system& sys, const std::string& impl, int n, bool yielding) {
+    caf::scoped_actor self{sys};
+    auto sink = sys.spawn(consumer, n, caf::actor{self});
+    auto source = yielding ? sys.spawn(yielding_producer, sink, n) : sys.spawn(producer, sink, n);
+    auto t0 = bench_clock::now();
+    if (yielding)
+        self->send(source, start_atom::value, 0);
+    else
+        self->send(source, start_atom::value);
+    await_done(self);
+    auto t1 = bench_clock::now();
+    caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+    report(yielding ? "counting_yield" : "counting", impl, "msgs_per_s",
+           n / (elapsed_ns(t0, t1) * 1e-9), 0);
+}
+
+// -- ring --------------------------------------------------------------------
+
+struct ring_node_state {
+    caf::actor next;
+};
+
+/// Receives its successor first, then forwards the token (hops still to go)
+/// until it reaches zero.
+caf::behavior ring_node(caf::stateful_actor<ring_node_state>* self, caf::actor done_to) {
+    return {
+        [=](caf::actor& next) { self->state.next = std::move(next); },
+        [=](int hops_left) {
+            if (hops_left == 0)
+                self->send(done_to, done_atom::value);
+            else
+                self->send(self->state.next, hops_left - 1);
+        },
+    };
+}
+
+void run_ring(caf::actor_system& sys, const std::string& impl, int actors, int hops) {
+    caf::scoped_actor self{sys};
+    std::vector<caf::actor> ring;
+    ring.reserve(actors);
+    for (int i = 0; i < actors; ++i) ring.push_back(sys.spawn(ring_node, caf::actor{self}));
+    for (int i = 0; i < actors; ++i) self->send(ring[i], ring[(i + 1) % actors]);
+    auto t0 = bench_clock::now();
+    self->send(ring[0], hops);
+    await_done(self);
+    auto t1 = bench_clock::now();
+    // The ring is a reference cycle: it only ends by explicit exit.
+    for (auto& node : ring) caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    report("ring", impl, "ns_per_hop", elapsed_ns(t0, t1) / hops, 1);
+}
+
+// -- spawn -------------------------------------------------------------------
+
+caf::behavior idle_actor(caf::event_based_actor* self, std::atomic<int>* ready) {
+    ready->fetch_add(1, std::memory_order_release);
+    return {[=](stop_atom) { self->quit(); }};
+}
+
+/// Times spawning `n` actors until every one has run its initialisation and
+/// waits for a message, and measures the RSS they add.
+void run_spawn(caf::actor_system& sys, const std::string& impl, int n) {
+    std::atomic<int> ready{0};
+    // Touch the handle storage before the baseline so it is not counted.
+    std::vector<caf::actor> actors(n);
+    std::memset(static_cast<void*>(actors.data()), 0, n * sizeof(caf::actor));
+    // Hand memory freed by earlier runs back to the kernel, or the new actors
+    // would reuse it without raising RSS.
+    malloc_trim(0);
+    auto rss0 = rss_bytes();
+    auto t0 = bench_clock::now();
+    for (int i = 0; i < n; ++i) actors[i] = sys.spawn(idle_actor, &ready);
+    while (ready.load(std::memory_order_acquire) < n) std::this_thread::yield();
+    auto t1 = bench_clock::now();
+    auto rss1 = rss_bytes();
+    for (auto& a : actors) caf::anon_send(a, stop_atom::value);
+    actors.clear();
+    report("spawn", impl, "ns_per_spawn", elapsed_ns(t0, t1) / n, 1);
+    report("spawn", impl, "bytes_per_proc", double(rss1 - rss0) / n, 0);
+}
+
+// -- driver ------------------------------------------------------------------
+
+/// Builds an actor system with `threads` scheduler workers, runs `body` in it
+/// and destroys it, which waits until all actors have terminated.
+void with_system(std::size_t threads, const std::function<void(caf::actor_system&)>& body) {
+    caf::actor_system_config cfg;
+    cfg.set("scheduler.max-threads", threads);
+    caf::actor_system sys{cfg};
+    body(sys);
+}
+
+constexpr const char* bench_names[] = {"pingpong", "counting", "counting_yield", "ring", "spawn"};
+
+void run_bench(const std::string& name, caf::actor_system& sys, const std::string& impl,
+               const sizes& sz) {
+    if (name == "pingpong")
+        run_pingpong(sys, impl, sz.pingpong_round_trips);
+    else if (name == "counting")
+        run_counting(sys, impl, sz.counting_messages, false);
+    else if (name == "counting_yield")
+        run_counting(sys, impl, sz.counting_messages, true);
+    else if (name == "ring")
+        run_ring(sys, impl, sz.ring_actors, sz.ring_hops);
+    else if (name == "spawn")
+        run_spawn(sys, impl, sz.spawn_actors);
+}
+
+int usage(const char* argv0) {
+    std::fprintf(stderr, "usage: %s [--quick] [--only pingpong|counting|ring|spawn]\n", argv0);
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bool quick = false;
+    std::string only;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--quick")
+            quick = true;
+        else if (arg == "--only" && i + 1 < argc)
+            only = argv[++i];
+        else
+            return usage(argv[0]);
+    }
+    sizes sz;
+    if (quick) {
+        sz.pingpong_round_trips /= 10;
+        sz.counting_messages /= 10;
+        sz.ring_hops /= 10;
+        sz.spawn_actors /= 10;
+    }
+    bool matched = false;
+    for (const std::string name : bench_names) {
+        if (!only.empty() && only != name) continue;
+        matched = true;
+        for (std::size_t threads : {1, 2}) {
+            auto impl = "caf-" + std::to_string(threads) + "t";
+            with_system(threads, [&](caf::actor_system& s) { run_bench(name, s, impl, sz); });
+        }
+    }
+    return matched ? 0 : usage(argv[0]);
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Builds the benchmarks in the release configuration, runs coronet_bench and
+# its raw-CAF baseline caf_bench, and prints one comparison table.
+#
+# Usage: bench/run.sh [--quick]
+#   --quick  every workload divided by 10 (smoke test, well under a minute)
+#
+# The raw RESULT lines are echoed to stderr while the benchmarks run and kept
+# in build/release/bench_results.txt.
+set -euo pipefail
+
+usage() {
+  echo "usage: $0 [--quick]" >&2
+  exit 2
+}
+
+bench_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --quick) bench_args+=(--quick) ;;
+    *) usage ;;
+  esac
+done
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+build_dir="build/release"
+# Bounds each benchmark executable, so the script always ends.
+time_limit="${CORONET_BENCH_TIMEOUT:-900}"
+
+log() { echo "run.sh: $*" >&2; }
+
+# -- configure and build ------------------------------------------------------
+
+use_preset=1
+if ! cmake --preset release >&2; then
+  log "preset 'release' failed; configuring $build_dir by hand"
+  use_preset=0
+  generator=()
+  if command -v ninja >/dev/null; then generator=(-G Ninja); fi
+  cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+    -DCORONET_BUILD_BENCH=ON >&2
+fi
+
+build_target() {
+  if ((use_preset)); then
+    cmake --build --preset release --target "$1" >&2
+  else
+    cmake --build "$build_dir" --target "$1" >&2
+  fi
+}
+
+# Built one at a time: a coronet_bench that does not build (or does not exist
+# yet) must not keep the baseline from running.
+build_target caf_bench
+have_coronet=1
+if ! build_target coronet_bench; then
+  log "coronet_bench did not build; showing the CAF baseline only"
+  have_coronet=0
+fi
+
+find_exe() {
+  find "$build_dir" -type f -name "$1" -perm -u+x -print -quit
+}
+
+# -- run ---------------------------------------------------------------------
+
+results="$build_dir/bench_results.txt"
+: >"$results"
+
+run_bench() {
+  local exe
+  exe="$(find_exe "$1")"
+  if [[ -z "$exe" ]]; then
+    log "$1 not found under $build_dir"
+    return
+  fi
+  log "running $exe ${bench_args[*]:-}"
+  set +e
+  timeout "$time_limit" "$exe" "${bench_args[@]}" |
+    grep --line-buffered '^RESULT ' | tee -a "$results" >&2
+  local status="${PIPESTATUS[0]}"
+  set -e
+  if ((status == 124)); then
+    log "$1 timed out after ${time_limit}s"
+  elif ((status != 0)); then
+    log "$1 exited with status $status"
+  fi
+}
+
+if ((have_coronet)); then run_bench coronet_bench; fi
+run_bench caf_bench
+
+# -- table -------------------------------------------------------------------
+
+cpu="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+echo "coronet benchmarks ${bench_args[*]:-(full)}"
+echo "date:    $(date '+%Y-%m-%d %H:%M:%S %Z')"
+echo "machine: $(nproc) cores, ${cpu:-unknown CPU}"
+echo
+
+awk '
+  function lower_is_better(metric) {
+    return metric ~ /^ns_per_/ || metric == "bytes_per_proc"
+  }
+  function higher_is_better(metric) { return metric ~ /_per_s$/ }
+  function cell(key, impl) {
+    return ((key, impl) in value) ? value[key, impl] : "-"
+  }
+  function ratio(key, metric,    c, a, b, best, r) {
+    if (!((key, "coronet") in value)) return "-"
+    c = value[key, "coronet"] + 0
+    a = ((key, "caf-1t") in value) ? value[key, "caf-1t"] + 0 : -1
+    b = ((key, "caf-2t") in value) ? value[key, "caf-2t"] + 0 : -1
+    if (a < 0 && b < 0) return "-"
+    if (lower_is_better(metric)) {
+      best = (a < 0) ? b : (b < 0) ? a : (a < b ? a : b)
+      if (c <= 0) return "-"
+      r = best / c
+    } else if (higher_is_better(metric)) {
+      best = (a > b) ? a : b
+      if (best <= 0) return "-"
+      r = c / best
+    } else {
+      return "-"
+    }
+    return sprintf(r >= 1 ? "%.1fx" : "%.2fx", r)
+  }
+  $1 == "RESULT" && NF == 5 {
+    key = $2 " " $4
+    if (!(key in seen)) { seen[key] = 1; order[++rows] = key }
+    value[key, $3] = $5
+    if ($3 == "coronet-2w") have_2w = 1
+  }
+  END {
+    if (rows == 0) { print "no results"; exit 1 }
+    fmt = "%-10s %-16s %14s %14s %14s %8s\n"
+    if (have_2w) fmt = "%-10s %-16s %14s %14s %14s %14s %8s\n"
+    if (have_2w)
+      printf fmt, "benchmark", "metric", "coronet", "coronet-2w", "caf-1t",
+        "caf-2t", "ratio"
+    else
+      printf fmt, "benchmark", "metric", "coronet", "caf-1t", "caf-2t", "ratio"
+    for (i = 1; i <= rows; i++) {
+      key = order[i]
+      split(key, part, " ")
+      if (have_2w)
+        printf fmt, part[1], part[2], cell(key, "coronet"),
+          cell(key, "coronet-2w"), cell(key, "caf-1t"), cell(key, "caf-2t"),
+          ratio(key, part[2])
+      else
+        printf fmt, part[1], part[2], cell(key, "coronet"),
+          cell(key, "caf-1t"), cell(key, "caf-2t"), ratio(key, part[2])
+    }
+    print ""
+    print "ratio: how many times better coronet is than the better CAF column"
+    print "(best CAF / coronet for ns_per_* and bytes_per_proc,"
+    print " coronet / best CAF for *_per_s); above 1x means coronet wins."
+  }
+' "$results"

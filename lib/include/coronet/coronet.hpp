@@ -1,0 +1,18 @@
+#pragma once
+/// \file coronet.hpp
+/// The umbrella header of coronet::core, for users. (The library itself
+/// includes the individual headers.)
+
+#include "coronet/exit_reason.hpp"
+#include "coronet/handle.hpp"
+#include "coronet/io.hpp"
+#include "coronet/message.hpp"
+#include "coronet/outcome.hpp"
+#include "coronet/pid.hpp"
+#include "coronet/placement.hpp"
+#include "coronet/receive.hpp"
+#include "coronet/runtime.hpp"
+#include "coronet/self.hpp"
+#include "coronet/task.hpp"
+#include "coronet/time.hpp"
+#include "coronet/when.hpp"

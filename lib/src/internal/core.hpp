@@ -1,0 +1,40 @@
+#pragma once
+// Process lifecycle operations shared by the runtime's translation units.
+// All run on the process's home worker unless stated otherwise.
+
+#include <string>
+
+#include "internal/process.hpp"
+#include "internal/runtime_impl.hpp"
+#include "internal/worker.hpp"
+
+namespace coronet::detail {
+
+/// Ends the current wait and queues the process.
+void finish_wait(process* p) noexcept;
+/// Makes the transition to cancelled (CX-1); false if already cancelling or
+/// exited. Spreads to the children, in reverse spawn order.
+bool cancel_local(process* p, exit_kind kind, const std::string& why);
+/// Asks `p` (on any worker) to cancel, from the current thread.
+void cancel_remote(process* p, exit_kind kind, const std::string& why);
+/// The root task finished: take its result, then drain or finalize.
+void body_done(process* p);
+/// On the parent's worker.
+void child_exited(process* parent, process* child);
+/// On the watcher's worker.
+void exit_notice(process* who, std::uint64_t watch_id, std::uint32_t index) noexcept;
+/// On the target's worker.
+void add_watcher(process* target, process* who, std::uint64_t watch_id, std::uint32_t index);
+void resume_local(process* p) noexcept;
+/// Inserts a new process on its home worker (owner thread) and queues it.
+void adopt(worker& w, process* p);
+/// Timer callback of a process's wait timer.
+void process_timer_fired(timer_node* t) noexcept;
+/// I/O readiness for the process with this serial.
+void io_ready_event(worker& w, std::uint64_t serial, std::uint32_t revents) noexcept;
+/// Destroys a process's remaining mailbox.
+void free_mailbox(process* p) noexcept;
+/// Releases the refs a process holds on others (watchers, children).
+void release_links(process* p) noexcept;
+
+}  // namespace coronet::detail

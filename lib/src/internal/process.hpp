@@ -1,0 +1,86 @@
+#pragma once
+// The process record. Every field except `refs` and `exited_flag` is owned by
+// the home worker's thread (or by the parent's worker, for the sibling links
+// the parent maintains); other threads reach a process only through signals.
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+
+#include "coronet/detail/message_node.hpp"
+#include "coronet/detail/pool.hpp"
+#include "coronet/detail/process_ops.hpp"
+#include "coronet/exit_reason.hpp"
+#include "internal/timer_heap.hpp"
+
+namespace coronet::detail {
+
+class worker;
+
+enum class wait_kind : std::uint8_t { none, receive, park, watch, io };
+enum class pstate : std::uint8_t { running, draining, exited };
+
+/// Someone waiting for this process to exit (an exit_watch member slot).
+struct watcher {
+    watcher* next;
+    process* who;  // retained
+    std::uint64_t watch_id;
+    std::uint32_t index;
+};
+
+struct io_wait_state;
+
+struct process {
+    static void* operator new(std::size_t n) { return pool_alloc(n); }
+    static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
+
+    std::atomic<std::uint32_t> refs{1};
+    std::atomic<bool> exited_flag{false};
+    pstate state = pstate::running;
+    wait_kind waiting = wait_kind::none;
+    bool queued = false;
+    bool cancelled = false;
+    bool linked = false;  // abnormal exit fails the parent (LK-1)
+    bool daemon = false;
+    bool resume_permit = false;
+
+    std::uint64_t serial = 0;
+    std::uint32_t slot = 0;
+    worker* home = nullptr;
+    std::coroutine_handle<> root;
+    std::coroutine_handle<> resume_at;
+    const result_ops* ops = nullptr;
+    process* run_next = nullptr;
+
+    // mailbox: singly linked, FIFO
+    std::atomic<message*> mb_head{nullptr};
+    std::atomic<message*>* mb_tail = &mb_head;
+    std::size_t mb_size = 0;
+
+    // the current wait
+    void* wait_ctx = nullptr;
+    timer_node timer;
+
+    // the tree (parent's worker maintains the sibling links)
+    process* parent = nullptr;
+    process* first_child = nullptr;
+    process* last_child = nullptr;
+    process* prev_sib = nullptr;
+    process* next_sib = nullptr;
+    std::uint32_t live_children = 0;
+
+    watcher* watchers = nullptr;
+    exit_watch* active_watches = nullptr;
+    std::uint64_t next_watch_id = 1;
+
+    // exit
+    exit_reason* pending = nullptr;  // why it is being cancelled / failed
+    exit_reason* reason = nullptr;   // set at exit; null = normal
+    void* result = nullptr;
+};
+
+inline process* from_timer(timer_node* t) noexcept {
+    return reinterpret_cast<process*>(reinterpret_cast<char*>(t) - offsetof(process, timer));
+}
+
+}  // namespace coronet::detail

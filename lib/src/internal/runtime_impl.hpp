@@ -1,0 +1,71 @@
+#pragma once
+// The runtime's shared state.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
+
+#include "coronet/runtime.hpp"
+#include "internal/worker.hpp"
+
+namespace coronet::detail {
+
+class runtime_impl {
+  public:
+    explicit runtime_impl(runtime_config c);
+    ~runtime_impl();
+
+    time_point now() const noexcept {
+        if (virtual_clock) return time_point{vnow.load(std::memory_order_relaxed)};
+        return std::chrono::duration_cast<time_point>(std::chrono::steady_clock::now() - start);
+    }
+    bool is_local(const pid& p) const noexcept {
+        return p.node == node && p.incarnation == incarnation && p.worker() < workers.size();
+    }
+    pid make_pid(std::uint32_t slot, std::uint64_t serial) const noexcept {
+        return pid{node, incarnation, slot, serial};
+    }
+    void dead_letter(const pid& to, message* m);
+
+    // roots
+    void add_root(process* p);
+    void root_exited(process* p);
+
+    // driving
+    void start_threads();
+    void stop_threads();
+    /// Virtual clock: steps every worker until `done()` or nothing can
+    /// happen; returns false in the latter case.
+    template <class Done>
+    bool drive(Done&& done);
+    std::vector<pid> root_pids();
+
+    runtime_config cfg;
+    const bool virtual_clock;
+    std::uint64_t node;
+    std::uint32_t incarnation;
+    std::vector<std::unique_ptr<worker>> workers;
+    std::chrono::steady_clock::time_point start;
+    std::atomic<std::int64_t> vnow{0};
+    std::atomic<std::uint64_t> outside_counter{0};
+    std::atomic<std::uint64_t> dead_letters{0};
+    std::atomic<std::uint64_t> spawned{0};
+    std::atomic<std::uint64_t> exited{0};
+    std::atomic<std::int64_t> roots{0};
+    std::atomic<bool> stopping{false};
+    bool threads_started = false;
+    bool shut_down = false;
+    int master_ep = -1;
+
+    std::mutex m;
+    std::condition_variable cv;
+    std::unordered_set<process*> root_set;  // guarded by m; retained
+    std::exception_ptr root_failure;        // guarded by m
+    bool tearing_down = false;              // guarded by m
+};
+
+}  // namespace coronet::detail

@@ -1,0 +1,52 @@
+#pragma once
+// System messages between workers. They travel through the same inbox as
+// user messages, so per-pair order of messages and signals holds (MO-4).
+// Pointers in them are retained by the sender and released by the handler.
+
+#include <string>
+
+#include "coronet/detail/message_node.hpp"
+#include "coronet/exit_reason.hpp"
+
+namespace coronet::detail {
+
+struct process;
+
+struct sig_adopt {  // a process spawned onto this worker from elsewhere
+    process* p;
+};
+struct sig_cancel {  // target: m->target
+    exit_kind kind;
+    std::string why;
+};
+struct sig_resume {};  // target: m->target
+struct sig_watch {     // register `who` as a watcher of `target` (on this worker)
+    process* target;
+    process* who;
+    std::uint64_t watch_id;
+    std::uint32_t index;
+};
+struct sig_exit_notice {  // `who` (on this worker): member `index` of watch `watch_id` exited
+    process* who;
+    std::uint64_t watch_id;
+    std::uint32_t index;
+};
+struct sig_child_exited {  // `parent` (on this worker): `child` exited
+    process* parent;
+    process* child;
+};
+
+template <class S, class... A>
+message* make_signal(A&&... a) {
+    return make_message<S, msg_kind::signal>(S{std::forward<A>(a)...});
+}
+template <class S>
+bool is_signal(const message* m) noexcept {
+    return m->type == &msg_type_of<S, msg_kind::signal>;
+}
+template <class S>
+S& signal_data(message* m) noexcept {
+    return *static_cast<S*>(m->data());
+}
+
+}  // namespace coronet::detail

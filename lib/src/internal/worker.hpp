@@ -1,0 +1,92 @@
+#pragma once
+// A worker: one run queue, timers, a process table, an inbox for other
+// threads, and an epoll reactor. On the real clock it owns an OS thread; on
+// the virtual clock the runtime's driving thread steps it.
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+
+#include "internal/mpsc_queue.hpp"
+#include "internal/process.hpp"
+#include "internal/process_table.hpp"
+#include "internal/timer_heap.hpp"
+
+namespace coronet::detail {
+
+class runtime_impl;
+
+class worker {
+  public:
+    worker(runtime_impl& rt, std::uint32_t index);
+    ~worker();
+    worker(const worker&) = delete;
+    worker& operator=(const worker&) = delete;
+
+    // --- owner thread only ---
+    void make_runnable(process* p) noexcept {
+        if (p->queued) return;
+        p->queued = true;
+        p->run_next = nullptr;
+        if (rq_tail_)
+            rq_tail_->run_next = p;
+        else
+            rq_head_ = p;
+        rq_tail_ = p;
+    }
+    bool has_runnable() const noexcept { return rq_head_ != nullptr; }
+    /// Drains the inbox, fires due timers, polls I/O without blocking and
+    /// runs up to `budget` processes. Returns the number of processes run
+    /// plus messages handled (0 = nothing happened).
+    std::uint64_t step(std::uint64_t budget);
+    /// Earliest timer deadline, or time_point::max() when none.
+    time_point next_deadline() const noexcept {
+        return timers.empty() ? time_point::max() : timers.top()->deadline;
+    }
+    void arm(timer_node* t, time_point deadline) { timers.insert(t, deadline); }
+    void disarm(timer_node* t) noexcept {
+        if (t->armed()) timers.remove(t);
+    }
+    /// Routes one inbox or local message: signal, or delivery / dead letter.
+    void dispatch(message* m);
+    void deliver_user(message* m);
+    /// Real clock: the thread's loop.
+    void thread_main();
+    /// Destroys everything left at shutdown (after the threads stopped).
+    void destroy_leftovers_frames();
+    void destroy_leftovers_rest();
+
+    // --- any thread ---
+    void post(message* m) noexcept;
+    void wake() noexcept;
+
+    runtime_impl& rt;
+    const std::uint32_t index;
+    process_table table;
+    timer_heap timers;
+    std::uint64_t spawn_counter = 0;
+    process* current = nullptr;
+    std::uint64_t resumptions = 0;
+    int epfd = -1;
+    int evfd = -1;
+    std::uint32_t io_waiters = 0;
+    std::atomic<std::uint32_t> load{0};
+    std::atomic<bool> sleeping{false};
+    std::thread thread;
+
+  private:
+    std::uint64_t drain_inbox();
+    std::uint64_t fire_timers();
+    std::uint64_t poll_io(int timeout_ms);
+    void run_one(process* p);
+    void idle_wait();
+
+    process* rq_head_ = nullptr;
+    process* rq_tail_ = nullptr;
+    mpsc_queue inbox_;
+};
+
+/// The worker whose loop runs on this thread (or is being stepped by it).
+extern thread_local worker* tl_worker;
+
+}  // namespace coronet::detail

@@ -1,0 +1,391 @@
+// Process lifecycle: spawn, cancel, body completion, draining, exit,
+// watchers and the parent/child links (SEMANTICS LT, CX-1, LK-1, LK-4).
+
+#include <cassert>
+#include <stdexcept>
+
+#include "internal/core.hpp"
+#include "internal/signals.hpp"
+
+namespace coronet::detail {
+
+namespace {
+
+exit_reason normal_reason{};
+
+bool is_cancelled_error(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const cancelled_error&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+void unlink_child(process* parent, process* c) noexcept {
+    if (c->prev_sib)
+        c->prev_sib->next_sib = c->next_sib;
+    else
+        parent->first_child = c->next_sib;
+    if (c->next_sib)
+        c->next_sib->prev_sib = c->prev_sib;
+    else
+        parent->last_child = c->prev_sib;
+    c->prev_sib = c->next_sib = nullptr;
+}
+
+void append_child(process* parent, process* c) noexcept {
+    c->prev_sib = parent->last_child;
+    if (parent->last_child)
+        parent->last_child->next_sib = c;
+    else
+        parent->first_child = c;
+    parent->last_child = c;
+    ++parent->live_children;
+}
+
+worker& choose_home(runtime_impl& rt, worker* here, process* parent, const placement& where) {
+    const auto n = static_cast<std::uint32_t>(rt.workers.size());
+    switch (where.where) {
+        case placement::kind::pinned:
+            return *rt.workers[where.worker % n];
+        case placement::kind::pool: {
+            worker* best = rt.workers[0].get();
+            for (auto& w : rt.workers)
+                if (w->load.load(std::memory_order_relaxed) <
+                    best->load.load(std::memory_order_relaxed))
+                    best = w.get();
+            return *best;
+        }
+        case placement::kind::local:
+            break;
+    }
+    if (parent) return *parent->home;
+    if (here && &here->rt == &rt) return *here;
+    return *rt.workers[0];
+}
+
+void finalize(process* p);
+
+void notify_watchers(process* p) {
+    watcher* w = p->watchers;
+    p->watchers = nullptr;
+    while (w) {
+        watcher* next = w->next;
+        if (w->who->home == p->home) {
+            exit_notice(w->who, w->watch_id, w->index);
+            release(w->who);
+        } else {
+            w->who->home->post(make_signal<sig_exit_notice>(w->who, w->watch_id, w->index));
+        }
+        delete w;
+        w = next;
+    }
+}
+
+void finalize(process* p) {
+    worker& w = *p->home;
+    runtime_impl& rt = w.rt;
+    assert(p->live_children == 0);
+    if (p->root) {
+        p->root.destroy();  // RAII destructors of the frame run here (LT-5)
+        p->root = {};
+    }
+    free_mailbox(p);
+    w.disarm(&p->timer);
+    p->state = pstate::exited;
+    delete p->pending;
+    p->pending = nullptr;
+    w.table.erase(p->slot);
+    w.load.fetch_sub(1, std::memory_order_relaxed);
+    rt.exited.fetch_add(1, std::memory_order_relaxed);
+    p->exited_flag.store(true, std::memory_order_release);
+    notify_watchers(p);
+    if (process* parent = p->parent) {
+        if (parent->home == p->home)
+            child_exited(parent, p);
+        else
+            parent->home->post(make_signal<sig_child_exited>(parent, p));
+    } else {
+        rt.root_exited(p);
+    }
+    release(p);  // the table's reference
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- refcount
+
+void retain(process* p) noexcept {
+    p->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void release(process* p) noexcept {
+    if (p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        if (p->result) p->ops->destroy(p->result);
+        delete p->reason;
+        delete p->pending;
+        delete p;
+    }
+}
+
+pid pid_of(const process* p) noexcept {
+    return p->home->rt.make_pid(p->slot, p->serial);
+}
+bool has_exited(const process* p) noexcept {
+    return p->exited_flag.load(std::memory_order_acquire);
+}
+const exit_reason& reason_of(const process* p) noexcept {
+    return p->reason ? *p->reason : normal_reason;
+}
+void* result_of(const process* p) noexcept {
+    return p->result;
+}
+
+void rethrow_if_failed(const process* p) {
+    const exit_reason& r = reason_of(p);
+    if (r.kind == exit_kind::normal) return;
+    if (r.kind == exit_kind::error && r.error) std::rethrow_exception(r.error);
+    throw exit_error(r);
+}
+
+// ---------------------------------------------------------------- spawn
+
+process* spawn_impl(runtime_impl* rt_in, std::coroutine_handle<> root, const result_ops* ops,
+                    const spawn_options& opts, bool linked) {
+    worker* here = tl_worker;
+    runtime_impl* rt = rt_in ? rt_in : (here ? &here->rt : nullptr);
+    if (!rt) {
+        root.destroy();
+        throw std::logic_error("coronet: spawn outside a process needs a runtime");
+    }
+    if (rt->stopping.load(std::memory_order_relaxed)) {
+        root.destroy();
+        throw std::logic_error("coronet: spawn on a runtime that is shutting down");
+    }
+    const bool inside = here && &here->rt == rt;
+    process* parent = (!rt_in && inside) ? here->current : nullptr;
+    worker& home = choose_home(*rt, here, parent, opts.where);
+
+    auto* p = new process;
+    p->refs.store(parent ? 3 : 2, std::memory_order_relaxed);  // table, handle, parent list
+    const std::uint64_t counter =
+        inside ? ++here->spawn_counter : rt->outside_counter.fetch_add(1) + 1;
+    const std::uint64_t spawner = inside ? here->index : 0xffu;
+    p->serial = (counter << 16) | (spawner << 8) | home.index;
+    p->slot = &home == here || (!here && rt->virtual_clock) ? home.table.alloc_local()
+                                                            : home.table.alloc_remote();
+    p->home = &home;
+    p->root = p->resume_at = root;
+    p->ops = ops;
+    p->parent = parent;
+    p->linked = linked && parent;
+    p->daemon = opts.daemon && parent;
+    p->timer.fire = &process_timer_fired;
+    if (parent)
+        append_child(parent, p);
+    else
+        rt->add_root(p);
+    rt->spawned.fetch_add(1, std::memory_order_relaxed);
+
+    if (&home == here) {
+        adopt(home, p);
+    } else if (!here && rt->virtual_clock) {
+        adopt(home, p);  // virtual clock: the driving thread owns every worker
+    } else {
+        home.post(make_signal<sig_adopt>(p));
+    }
+    return p;
+}
+
+void adopt(worker& w, process* p) {
+    w.table.insert(p->slot, p->serial, p);
+    w.load.fetch_add(1, std::memory_order_relaxed);
+    w.make_runnable(p);
+}
+
+// ---------------------------------------------------------------- waits
+
+void finish_wait(process* p) noexcept {
+    p->waiting = wait_kind::none;
+    p->wait_ctx = nullptr;
+    p->home->disarm(&p->timer);
+    p->home->make_runnable(p);
+}
+
+void resume_local(process* p) noexcept {
+    if (p->state != pstate::running) return;
+    if (p->waiting == wait_kind::park) {
+        auto* w = static_cast<park_wait*>(p->wait_ctx);
+        if (w->kind == 1) {
+            w->outcome = wait_outcome::ready;
+            finish_wait(p);
+            return;
+        }
+    }
+    p->resume_permit = true;
+}
+
+// ---------------------------------------------------------------- cancel
+
+bool cancel_local(process* p, exit_kind kind, const std::string& why) {
+    if (p->state == pstate::exited || p->cancelled) return false;
+    p->cancelled = true;
+    if (!p->pending) p->pending = new exit_reason{kind, nullptr, why};
+    for (process* c = p->last_child; c; c = c->prev_sib)
+        cancel_remote(c, exit_kind::cancelled, why);
+    if (p->waiting != wait_kind::none) {
+        bool wake = true;
+        switch (p->waiting) {
+            case wait_kind::receive:
+                static_cast<receive_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
+                break;
+            case wait_kind::park:
+                static_cast<park_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
+                break;
+            case wait_kind::watch:
+                wake = static_cast<exit_watch*>(p->wait_ctx)->cancel_wait();
+                break;
+            case wait_kind::io:
+                static_cast<io_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
+                io_wait_end(p);
+                break;
+            case wait_kind::none:
+                break;
+        }
+        if (wake) finish_wait(p);
+    }
+    return true;
+}
+
+void cancel_remote(process* p, exit_kind kind, const std::string& why) {
+    worker* here = tl_worker;
+    if (here == p->home) {
+        cancel_local(p, kind, why);
+    } else {
+        message* m = make_signal<sig_cancel>(kind, why);
+        m->target = p->serial;
+        m->target_slot = p->slot;
+        p->home->post(m);
+    }
+}
+
+// ---------------------------------------------------------------- exit
+
+void body_done(process* p) {
+    std::exception_ptr err;
+    p->result = p->ops->take(p->root.address(), err);
+    exit_reason r;
+    if (p->pending &&
+        (p->pending->kind == exit_kind::error || p->pending->kind == exit_kind::killed)) {
+        r = *p->pending;  // a linked child failed: this process fails with it (LK-1)
+    } else if (err && p->cancelled && is_cancelled_error(err)) {
+        r = *p->pending;
+    } else if (err) {
+        r = exit_reason{exit_kind::error, err, {}};
+    }
+    if (r.kind != exit_kind::normal) p->reason = new exit_reason(std::move(r));
+    p->state = pstate::draining;
+    p->waiting = wait_kind::none;
+    const bool abnormal = p->reason && !p->reason->is_normal();
+    for (process* c = p->last_child; c; c = c->prev_sib) {
+        if (abnormal)
+            cancel_remote(c, exit_kind::cancelled, "parent exited: " + to_string(*p->reason));
+        else if (c->daemon)
+            cancel_remote(c, exit_kind::shutdown, "parent returned");
+    }
+    if (p->live_children == 0) finalize(p);
+}
+
+void child_exited(process* parent, process* child) {
+    unlink_child(parent, child);
+    --parent->live_children;
+    const exit_reason* r = child->reason;
+    if (child->linked && r && (r->kind == exit_kind::error || r->kind == exit_kind::killed) &&
+        parent->state == pstate::running) {
+        if (!parent->pending || parent->pending->kind != exit_kind::error) {
+            delete parent->pending;
+            parent->pending = new exit_reason(*r);
+        }
+        cancel_local(parent, r->kind, "child " + to_string(pid_of(child)) + " failed");
+    }
+    release(child);
+    if (parent->state == pstate::draining && parent->live_children == 0) finalize(parent);
+}
+
+void add_watcher(process* target, process* who, std::uint64_t watch_id, std::uint32_t index) {
+    if (target->state == pstate::exited) {
+        if (who->home == target->home) {
+            exit_notice(who, watch_id, index);
+            release(who);
+        } else {
+            who->home->post(make_signal<sig_exit_notice>(who, watch_id, index));
+        }
+        return;
+    }
+    target->watchers = new watcher{target->watchers, who, watch_id, index};
+}
+
+void exit_notice(process* who, std::uint64_t watch_id, std::uint32_t index) noexcept {
+    if (who->state == pstate::exited) return;
+    for (exit_watch* w = who->active_watches; w; w = w->next_active) {
+        if (w->id != watch_id) continue;
+        w->mark_exited(index);
+        if (who->waiting == wait_kind::watch && who->wait_ctx == w && w->satisfied())
+            finish_wait(who);
+        return;
+    }
+}
+
+void free_mailbox(process* p) noexcept {
+    message* m = p->mb_head.load(std::memory_order_relaxed);
+    while (m) {
+        message* next = m->next.load(std::memory_order_relaxed);
+        free_message(m);
+        m = next;
+    }
+    p->mb_head.store(nullptr, std::memory_order_relaxed);
+    p->mb_tail = &p->mb_head;
+    p->mb_size = 0;
+}
+
+void release_links(process* p) noexcept {
+    watcher* w = p->watchers;
+    p->watchers = nullptr;
+    while (w) {
+        watcher* next = w->next;
+        release(w->who);
+        delete w;
+        w = next;
+    }
+    for (process* c = p->first_child; c;) {
+        process* next = c->next_sib;
+        c->prev_sib = c->next_sib = nullptr;
+        release(c);
+        c = next;
+    }
+    p->first_child = p->last_child = nullptr;
+    p->live_children = 0;
+}
+
+// ---------------------------------------------------------------- helpers
+
+runtime_impl* current_runtime() noexcept {
+    return tl_worker ? &tl_worker->rt : nullptr;
+}
+process* current_process() noexcept {
+    return tl_worker ? tl_worker->current : nullptr;
+}
+process* require_process(const char* what) {
+    process* p = current_process();
+    if (!p) throw std::logic_error(std::string(what) + " called outside a coronet process");
+    return p;
+}
+time_point now_impl() {
+    runtime_impl* rt = current_runtime();
+    if (!rt) throw std::logic_error("coronet: now() outside a runtime");
+    return rt->now();
+}
+
+}  // namespace coronet::detail

@@ -1,0 +1,383 @@
+// The suspension points of a process: receive, sleep/yield/suspend,
+// waiting for exits, I/O readiness; and sending.
+
+#include <sys/epoll.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "coronet/self.hpp"
+#include "internal/core.hpp"
+#include "internal/signals.hpp"
+
+namespace coronet::detail {
+
+namespace {
+
+// epoll's tag for a process: its slot, and the low bits of its serial's counter.
+std::uint64_t io_tag(const process* p) noexcept {
+    return std::uint64_t{p->slot} | ((p->serial >> 16) << 32);
+}
+
+[[noreturn]] void throw_cancelled(process* p) {
+    throw cancelled_error(p->pending ? p->pending->detail : std::string("cancelled"));
+}
+
+void arm_timeout(process* p, duration timeout) {
+    if (timeout == infinite) return;
+    worker& w = *p->home;
+    w.arm(&p->timer, w.rt.now() + timeout);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- receive
+
+bool receive_ready(receive_wait& w) {
+    process* p = require_process("receive");
+    if (p->cancelled) {
+        w.outcome = wait_outcome::cancelled;
+        return true;
+    }
+    std::atomic<message*>* link = &p->mb_head;
+    while (message* m = link->load(std::memory_order_relaxed)) {
+        if (w.match(w.ctx, *m)) {
+            w.link = link;
+            w.outcome = wait_outcome::ready;
+            return true;
+        }
+        link = &m->next;
+    }
+    if (w.timeout <= duration::zero()) {
+        w.outcome = wait_outcome::timeout;
+        return true;
+    }
+    return false;
+}
+
+void receive_suspend(receive_wait& w, std::coroutine_handle<> h) {
+    process* p = tl_worker->current;
+    p->waiting = wait_kind::receive;
+    p->wait_ctx = &w;
+    p->resume_at = h;
+    arm_timeout(p, w.timeout);
+}
+
+message* receive_take(receive_wait& w) {
+    process* p = tl_worker->current;
+    switch (w.outcome) {
+        case wait_outcome::cancelled:
+            throw_cancelled(p);
+        case wait_outcome::timeout:
+        case wait_outcome::pending:
+            return nullptr;
+        case wait_outcome::ready:
+            break;
+    }
+    // CX-6: a message already matched is returned even if a cancel came after.
+    message* m = w.link->load(std::memory_order_relaxed);
+    message* next = m->next.load(std::memory_order_relaxed);
+    w.link->store(next, std::memory_order_relaxed);
+    if (p->mb_tail == &m->next) p->mb_tail = w.link;
+    --p->mb_size;
+    return m;
+}
+
+// ---------------------------------------------------------------- park
+
+bool park_ready(park_wait& w) {
+    process* p = require_process(w.kind == 0 ? "sleep" : w.kind == 1 ? "suspend" : "yield");
+    if (p->cancelled) {
+        w.outcome = wait_outcome::cancelled;
+        return true;
+    }
+    if (w.kind == 1 && p->resume_permit) {
+        p->resume_permit = false;
+        w.outcome = wait_outcome::ready;
+        return true;
+    }
+    if (w.timed && w.deadline <= p->home->rt.now()) {
+        w.outcome = w.kind == 0 ? wait_outcome::ready : wait_outcome::timeout;
+        return true;
+    }
+    return false;
+}
+
+void park_suspend(park_wait& w, std::coroutine_handle<> h) {
+    process* p = tl_worker->current;
+    p->resume_at = h;
+    if (w.kind == 2) {
+        w.outcome = wait_outcome::ready;
+        p->home->make_runnable(p);
+        return;
+    }
+    p->waiting = wait_kind::park;
+    p->wait_ctx = &w;
+    if (w.timed) p->home->arm(&p->timer, w.deadline);
+}
+
+bool park_take(park_wait& w) {
+    if (w.outcome == wait_outcome::cancelled) throw_cancelled(tl_worker->current);
+    return w.outcome == wait_outcome::ready;
+}
+
+void process_timer_fired(timer_node* t) noexcept {
+    process* p = from_timer(t);
+    switch (p->waiting) {
+        case wait_kind::receive:
+            static_cast<receive_wait*>(p->wait_ctx)->outcome = wait_outcome::timeout;
+            break;
+        case wait_kind::park: {
+            auto* w = static_cast<park_wait*>(p->wait_ctx);
+            w->outcome = w->kind == 0 ? wait_outcome::ready : wait_outcome::timeout;
+            break;
+        }
+        case wait_kind::io:
+            static_cast<io_wait*>(p->wait_ctx)->outcome = wait_outcome::timeout;
+            io_wait_end(p);
+            break;
+        case wait_kind::watch:
+        case wait_kind::none:
+            return;
+    }
+    finish_wait(p);
+}
+
+// ---------------------------------------------------------------- exit watch
+
+exit_watch::exit_watch() noexcept = default;
+
+exit_watch::~exit_watch() {
+    if (owner) {
+        for (exit_watch** w = &owner->active_watches; *w; w = &(*w)->next_active) {
+            if (*w == this) {
+                *w = next_active;
+                break;
+            }
+        }
+    }
+    for (std::uint32_t i = 0; i < count_; ++i) release(members_[i]);
+    delete[] members_;
+    delete[] done_;
+    delete[] order_;
+}
+
+void exit_watch::grow() {
+    std::uint32_t cap = cap_ ? cap_ * 2 : 4;
+    auto* m = new process*[cap];
+    auto* d = new std::uint8_t[cap];
+    auto* o = new std::uint32_t[cap];
+    for (std::uint32_t i = 0; i < count_; ++i) {
+        m[i] = members_[i];
+        d[i] = done_[i];
+        o[i] = order_[i];
+    }
+    delete[] members_;
+    delete[] done_;
+    delete[] order_;
+    members_ = m;
+    done_ = d;
+    order_ = o;
+    cap_ = cap;
+}
+
+std::uint32_t exit_watch::add(process* p) {
+    process* me = require_process("join");
+    if (!owner) {
+        owner = me;
+        id = me->next_watch_id++;
+        next_active = me->active_watches;
+        me->active_watches = this;
+    }
+    if (count_ == cap_) grow();
+    const std::uint32_t i = count_++;
+    retain(p);
+    members_[i] = p;
+    done_[i] = 0;
+    retain(me);
+    if (p->home == me->home) {
+        add_watcher(p, me, id, i);
+    } else {
+        retain(p);
+        p->home->post(make_signal<sig_watch>(p, me, id, i));
+    }
+    return i;
+}
+
+void exit_watch::mark_exited(std::uint32_t i) noexcept {
+    if (i < count_ && !done_[i]) {
+        done_[i] = 1;
+        order_[exited_++] = i;
+    }
+}
+
+std::uint32_t exit_watch::first_exited() const noexcept {
+    for (std::uint32_t i = 0; i < count_; ++i)
+        if (done_[i]) return i;
+    return count_;
+}
+
+bool exit_watch::awaiter::await_ready() {
+    process* p = require_process("join");
+    w->need_ = need;
+    w->shielded_ = shielded;
+    w->cancelled_ = false;
+    if (!shielded && p->cancelled) {
+        w->cancelled_ = true;
+        return true;
+    }
+    return w->exited_ >= need;
+}
+
+void exit_watch::awaiter::await_suspend(std::coroutine_handle<> h) {
+    process* p = tl_worker->current;
+    p->waiting = wait_kind::watch;
+    p->wait_ctx = w;
+    p->resume_at = h;
+}
+
+void exit_watch::awaiter::await_resume() {
+    if (w->cancelled_) throw_cancelled(tl_worker->current);
+}
+
+// ---------------------------------------------------------------- I/O
+
+bool io_wait_ready(io_wait& w) {
+    process* p = require_process("wait_io");
+    if (p->cancelled) {
+        w.outcome = wait_outcome::cancelled;
+        return true;
+    }
+    return false;
+}
+
+void io_wait_suspend(io_wait& w, std::coroutine_handle<> h) {
+    process* p = tl_worker->current;
+    epoll_event ev{};
+    ev.events = w.events | EPOLLONESHOT;
+    ev.data.u64 = io_tag(p);
+    if (::epoll_ctl(p->home->epfd, EPOLL_CTL_ADD, w.fd, &ev) != 0)
+        throw std::system_error(errno, std::generic_category(), "coronet: wait_io epoll_ctl");
+    ++p->home->io_waiters;
+    p->waiting = wait_kind::io;
+    p->wait_ctx = &w;
+    p->resume_at = h;
+    arm_timeout(p, w.timeout);
+}
+
+std::uint32_t io_wait_take(io_wait& w) {
+    if (w.outcome == wait_outcome::cancelled) throw_cancelled(tl_worker->current);
+    return w.outcome == wait_outcome::ready ? w.revents : 0;
+}
+
+void io_wait_end(process* p) noexcept {
+    auto* w = static_cast<io_wait*>(p->wait_ctx);
+    ::epoll_ctl(p->home->epfd, EPOLL_CTL_DEL, w->fd, nullptr);
+    --p->home->io_waiters;
+}
+
+void io_ready_event(worker& w, std::uint64_t tag, std::uint32_t revents) noexcept {
+    process* p = nullptr;
+    w.table.for_slot(static_cast<std::uint32_t>(tag), [&](process* q) { p = q; });
+    if (!p || io_tag(p) != tag || p->waiting != wait_kind::io) return;
+    auto* iw = static_cast<io_wait*>(p->wait_ctx);
+    iw->revents = revents;
+    iw->outcome = wait_outcome::ready;
+    io_wait_end(p);
+    finish_wait(p);
+}
+
+// ---------------------------------------------------------------- send
+
+void send_impl(runtime_impl* rt_in, const pid& to, message* m) {
+    worker* here = tl_worker;
+    runtime_impl* rt = rt_in ? rt_in : (here ? &here->rt : nullptr);
+    if (!rt) {
+        free_message(m);
+        throw std::logic_error("coronet::send outside a process needs runtime::send");
+    }
+    if (!rt->is_local(to)) {
+        rt->dead_letter(to, m);  // no route (distribution plugs in here)
+        return;
+    }
+    m->target = to.serial;
+    m->target_slot = to.slot;
+    worker* home = rt->workers[to.worker()].get();
+    if (home == here)
+        home->deliver_user(m);
+    else if (!here && rt->virtual_clock)
+        home->deliver_user(m);  // the driving thread owns every worker
+    else
+        home->post(m);
+}
+
+bool cancel_impl(runtime_impl* rt_in, const pid& target, exit_kind kind, const char* why) {
+    worker* here = tl_worker;
+    runtime_impl* rt = rt_in ? rt_in : (here ? &here->rt : nullptr);
+    if (!rt) throw std::logic_error("coronet::cancel outside a process needs runtime::cancel");
+    if (!rt->is_local(target)) return false;
+    worker* home = rt->workers[target.worker()].get();
+    if (home == here || (!here && rt->virtual_clock)) {
+        process* p = home->table.find(target.slot, target.serial);
+        return p && cancel_local(p, kind, why);
+    }
+    message* m = make_signal<sig_cancel>(kind, std::string(why));
+    m->target = target.serial;
+    m->target_slot = target.slot;
+    home->post(m);
+    return false;
+}
+
+void resume_impl(runtime_impl* rt_in, const pid& target) {
+    worker* here = tl_worker;
+    runtime_impl* rt = rt_in ? rt_in : (here ? &here->rt : nullptr);
+    if (!rt) throw std::logic_error("coronet::resume outside a process needs runtime::resume");
+    if (!rt->is_local(target)) return;
+    worker* home = rt->workers[target.worker()].get();
+    if (home == here || (!here && rt->virtual_clock)) {
+        if (process* p = home->table.find(target.slot, target.serial)) resume_local(p);
+        return;
+    }
+    message* m = make_signal<sig_resume>();
+    m->target = target.serial;
+    m->target_slot = target.slot;
+    home->post(m);
+}
+
+}  // namespace coronet::detail
+
+namespace coronet {
+
+detail::park_wait_awaiter self_ref::sleep(duration d) const {
+    return sleep_until(p_->home->rt.now() + d);
+}
+detail::park_wait_awaiter self_ref::sleep_until(time_point t) const {
+    detail::park_wait_awaiter a;
+    a.w.deadline = t;
+    a.w.timed = true;
+    a.w.kind = 0;
+    return a;
+}
+detail::park_wait_awaiter self_ref::yield() const {
+    detail::park_wait_awaiter a;
+    a.w.kind = 2;
+    return a;
+}
+detail::park_wait_awaiter self_ref::suspend(duration timeout) const {
+    detail::park_wait_awaiter a;
+    a.w.kind = 1;
+    if (timeout != infinite) {
+        a.w.timed = true;
+        a.w.deadline = p_->home->rt.now() + timeout;
+    }
+    return a;
+}
+std::size_t self_ref::mailbox_size() const noexcept {
+    return p_->mb_size;
+}
+bool self_ref::cancelled() const noexcept {
+    return p_->cancelled;
+}
+
+}  // namespace coronet

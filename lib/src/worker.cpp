@@ -1,0 +1,260 @@
+// The worker loop: inbox, timers, I/O, run queue; thread or stepped.
+
+#include "internal/worker.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "internal/core.hpp"
+#include "internal/signals.hpp"
+
+namespace coronet::detail {
+
+thread_local worker* tl_worker = nullptr;
+
+namespace {
+constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
+
+struct tl_guard {
+    worker* saved;
+    explicit tl_guard(worker* w) noexcept : saved(tl_worker) { tl_worker = w; }
+    ~tl_guard() { tl_worker = saved; }
+};
+}  // namespace
+
+worker::worker(runtime_impl& r, std::uint32_t i) : rt(r), index(i) {
+    epfd = ::epoll_create1(EPOLL_CLOEXEC);
+    evfd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epfd < 0 || evfd < 0)
+        throw std::system_error(errno, std::generic_category(), "coronet: epoll/eventfd");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = wake_tag;
+    if (::epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &ev) != 0)
+        throw std::system_error(errno, std::generic_category(), "coronet: epoll_ctl");
+}
+
+worker::~worker() {
+    if (evfd >= 0) ::close(evfd);
+    if (epfd >= 0) ::close(epfd);
+}
+
+void worker::post(message* m) noexcept {
+    inbox_.push(m);
+    if (sleeping.load(std::memory_order_seq_cst)) wake();
+}
+
+void worker::wake() noexcept {
+    if (sleeping.exchange(false, std::memory_order_seq_cst)) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(evfd, &one, sizeof one);
+    }
+}
+
+void worker::deliver_user(message* m) {
+    process* p = table.find(m->target_slot, m->target);
+    if (!p || p->state == pstate::exited) {
+        rt.dead_letter(rt.make_pid(m->target_slot, m->target), m);
+        return;
+    }
+    m->next.store(nullptr, std::memory_order_relaxed);
+    std::atomic<message*>* link = p->mb_tail;
+    link->store(m, std::memory_order_relaxed);
+    p->mb_tail = &m->next;
+    ++p->mb_size;
+    if (p->waiting == wait_kind::receive) {
+        auto* w = static_cast<receive_wait*>(p->wait_ctx);
+        if (w->match(w->ctx, *m)) {
+            w->link = link;
+            w->outcome = wait_outcome::ready;
+            finish_wait(p);
+        }
+    }
+}
+
+void worker::dispatch(message* m) {
+    if (m->type->kind == msg_kind::user) {
+        deliver_user(m);
+        return;
+    }
+    if (is_signal<sig_adopt>(m)) {
+        adopt(*this, signal_data<sig_adopt>(m).p);
+    } else if (is_signal<sig_cancel>(m)) {
+        if (process* p = table.find(m->target_slot, m->target)) {
+            auto& s = signal_data<sig_cancel>(m);
+            cancel_local(p, s.kind, s.why);
+        }
+    } else if (is_signal<sig_resume>(m)) {
+        if (process* p = table.find(m->target_slot, m->target)) resume_local(p);
+    } else if (is_signal<sig_watch>(m)) {
+        auto& s = signal_data<sig_watch>(m);
+        add_watcher(s.target, s.who, s.watch_id, s.index);
+        release(s.target);
+    } else if (is_signal<sig_exit_notice>(m)) {
+        auto& s = signal_data<sig_exit_notice>(m);
+        exit_notice(s.who, s.watch_id, s.index);
+        release(s.who);
+    } else if (is_signal<sig_child_exited>(m)) {
+        auto& s = signal_data<sig_child_exited>(m);
+        child_exited(s.parent, s.child);
+    }
+    free_message(m);
+}
+
+std::uint64_t worker::drain_inbox() {
+    std::uint64_t n = 0;
+    while (message* m = inbox_.pop()) {
+        dispatch(m);
+        ++n;
+    }
+    return n;
+}
+
+std::uint64_t worker::fire_timers() {
+    std::uint64_t n = 0;
+    if (timers.empty()) return 0;
+    const time_point now = rt.now();
+    while (timer_node* t = timers.pop_due(now)) {
+        t->fire(t);
+        ++n;
+    }
+    return n;
+}
+
+std::uint64_t worker::poll_io(int timeout_ms) {
+    epoll_event evs[64];
+    int n = ::epoll_wait(epfd, evs, 64, timeout_ms);
+    if (n <= 0) return 0;
+    std::uint64_t handled = 0;
+    for (int i = 0; i < n; ++i) {
+        if (evs[i].data.u64 == wake_tag) {
+            std::uint64_t v;
+            [[maybe_unused]] auto r = ::read(evfd, &v, sizeof v);
+            continue;
+        }
+        io_ready_event(*this, evs[i].data.u64, evs[i].events);
+        ++handled;
+    }
+    return handled;
+}
+
+void worker::run_one(process* p) {
+    p->queued = false;
+    current = p;
+    ++resumptions;
+    p->resume_at.resume();
+    current = nullptr;
+    if (p->state == pstate::running && p->root.done()) body_done(p);
+}
+
+std::uint64_t worker::step(std::uint64_t budget) {
+    tl_guard g{this};
+    std::uint64_t n = drain_inbox();
+    n += fire_timers();
+    if (io_waiters) n += poll_io(0);
+    std::uint64_t ran = 0;
+    while (rq_head_ && ran < budget) {
+        process* p = rq_head_;
+        rq_head_ = p->run_next;
+        if (!rq_head_) rq_tail_ = nullptr;
+        run_one(p);
+        ++ran;
+    }
+    return n + ran;
+}
+
+void worker::idle_wait() {
+    // Spin briefly first: a wake-up through the eventfd costs tens of
+    // microseconds, a reply from another worker often comes sooner.
+    if (rt.cfg.idle_spin.count() > 0) {
+        const auto until = std::chrono::steady_clock::now() + rt.cfg.idle_spin;
+        for (unsigned i = 1;; ++i) {
+            if (!inbox_.empty()) return;
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+            if ((i & 63) == 0 && std::chrono::steady_clock::now() >= until) break;
+        }
+    }
+    // Dekker pair with post(): publish "sleeping", then look at the inbox.
+    sleeping.store(true, std::memory_order_seq_cst);
+    if (!inbox_.empty() || rt.stopping.load(std::memory_order_seq_cst)) {
+        sleeping.store(false, std::memory_order_relaxed);
+        return;
+    }
+    int timeout_ms = -1;
+    if (!timers.empty()) {
+        auto d = timers.top()->deadline - rt.now();
+        if (d.count() <= 0) {
+            sleeping.store(false, std::memory_order_relaxed);
+            return;
+        }
+        timeout_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(d).count());
+    }
+    poll_io(timeout_ms);
+    sleeping.store(false, std::memory_order_relaxed);
+}
+
+void worker::thread_main() {
+    tl_guard g{this};
+    while (!rt.stopping.load(std::memory_order_acquire)) {
+        std::uint64_t n = step(1024);
+        if (n == 0 && !rq_head_) idle_wait();
+    }
+}
+
+void worker::destroy_leftovers_frames() {
+    tl_guard g{this};
+    table.for_each([&](process* p) {
+        p->waiting = wait_kind::none;
+        if (p->root) {
+            current = p;
+            p->root.destroy();
+            current = nullptr;
+            p->root = {};
+        }
+    });
+}
+
+void worker::destroy_leftovers_rest() {
+    tl_guard g{this};
+    while (message* m = inbox_.pop()) {
+        if (is_signal<sig_adopt>(m)) {
+            process* p = signal_data<sig_adopt>(m).p;
+            if (p->root) p->root.destroy();
+            p->root = {};
+            release_links(p);
+            release(p);
+        } else if (is_signal<sig_watch>(m)) {
+            release(signal_data<sig_watch>(m).target);
+            release(signal_data<sig_watch>(m).who);
+        } else if (is_signal<sig_exit_notice>(m)) {
+            release(signal_data<sig_exit_notice>(m).who);
+        } else if (is_signal<sig_child_exited>(m)) {
+            release(signal_data<sig_child_exited>(m).child);
+        }
+        free_message(m);
+    }
+    timers.clear();
+    table.for_each([&](process* p) {
+        free_mailbox(p);
+        release_links(p);
+        p->state = pstate::exited;
+        if (!p->reason)
+            p->reason = new exit_reason{exit_kind::killed, nullptr, "runtime shut down"};
+        p->exited_flag.store(true, std::memory_order_release);
+    });
+    std::vector<process*> all;
+    table.for_each([&](process* p) { all.push_back(p); });
+    for (process* p : all) {
+        table.erase(p->slot);
+        release(p);
+    }
+    rq_head_ = rq_tail_ = nullptr;
+}
+
+}  // namespace coronet::detail
