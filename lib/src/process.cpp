@@ -229,32 +229,70 @@ void resume_local(process* p) noexcept {
 
 // ---------------------------------------------------------------- cancel
 
+namespace {
+
+void wake_cancelled(process* p) noexcept {
+    bool wake = true;
+    switch (p->waiting) {
+        case wait_kind::receive:
+            static_cast<receive_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
+            break;
+        case wait_kind::park:
+            static_cast<park_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
+            break;
+        case wait_kind::watch:
+            wake = static_cast<exit_watch*>(p->wait_ctx)->cancel_wait();
+            break;
+        case wait_kind::io:
+            static_cast<io_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
+            io_wait_end(p);
+            break;
+        case wait_kind::none:
+            return;
+    }
+    if (wake) finish_wait(p);
+}
+
+/// LT-4: children stop one at a time, last spawned first; the next one is
+/// asked only when the previous one has exited (child_exited calls back).
+/// When none is left, a cancelled parent that waits is woken to clean up.
+void continue_teardown(process* p) {
+    for (process* c = p->last_child; c; c = c->prev_sib) {
+        if (!p->teardown_all && !c->daemon) continue;
+        if (!c->cancel_sent) {
+            c->cancel_sent = true;
+            const exit_kind k = p->teardown_all ? exit_kind::cancelled : exit_kind::shutdown;
+            const std::string why = p->pending ? p->pending->detail
+                                    : p->reason ? to_string(*p->reason)
+                                                : std::string("parent returned");
+            cancel_remote(c, k, why);
+        }
+        return;
+    }
+    p->teardown = false;
+    if (p->wake_deferred) {
+        p->wake_deferred = false;
+        if (p->state == pstate::running) wake_cancelled(p);
+    }
+}
+
+void start_teardown(process* p, bool all) {
+    p->teardown = true;
+    p->teardown_all = p->teardown_all || all;
+    continue_teardown(p);
+}
+
+}  // namespace
+
 bool cancel_local(process* p, exit_kind kind, const std::string& why) {
     if (p->state == pstate::exited || p->cancelled) return false;
     p->cancelled = true;
     if (!p->pending) p->pending = new exit_reason{kind, nullptr, why};
-    for (process* c = p->last_child; c; c = c->prev_sib)
-        cancel_remote(c, exit_kind::cancelled, why);
-    if (p->waiting != wait_kind::none) {
-        bool wake = true;
-        switch (p->waiting) {
-            case wait_kind::receive:
-                static_cast<receive_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
-                break;
-            case wait_kind::park:
-                static_cast<park_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
-                break;
-            case wait_kind::watch:
-                wake = static_cast<exit_watch*>(p->wait_ctx)->cancel_wait();
-                break;
-            case wait_kind::io:
-                static_cast<io_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
-                io_wait_end(p);
-                break;
-            case wait_kind::none:
-                break;
-        }
-        if (wake) finish_wait(p);
+    if (p->live_children > 0) {
+        p->wake_deferred = p->waiting != wait_kind::none;
+        start_teardown(p, true);
+    } else {
+        wake_cancelled(p);
     }
     return true;
 }
@@ -289,12 +327,7 @@ void body_done(process* p) {
     p->state = pstate::draining;
     p->waiting = wait_kind::none;
     const bool abnormal = p->reason && !p->reason->is_normal();
-    for (process* c = p->last_child; c; c = c->prev_sib) {
-        if (abnormal)
-            cancel_remote(c, exit_kind::cancelled, "parent exited: " + to_string(*p->reason));
-        else if (c->daemon)
-            cancel_remote(c, exit_kind::shutdown, "parent returned");
-    }
+    if (p->live_children > 0) start_teardown(p, abnormal);
     if (p->live_children == 0) finalize(p);
 }
 
@@ -311,6 +344,7 @@ void child_exited(process* parent, process* child) {
         cancel_local(parent, r->kind, "child " + to_string(pid_of(child)) + " failed");
     }
     release(child);
+    if (parent->teardown) continue_teardown(parent);
     if (parent->state == pstate::draining && parent->live_children == 0) finalize(parent);
 }
 

@@ -117,8 +117,11 @@ void park_suspend(park_wait& w, std::coroutine_handle<> h) {
     if (w.timed) p->home->arm(&p->timer, w.deadline);
 }
 
+// CX-6: for every wait but receive, cancellation wins over an outcome that
+// was already decided when the cancel arrived.
 bool park_take(park_wait& w) {
-    if (w.outcome == wait_outcome::cancelled) throw_cancelled(tl_worker->current);
+    process* p = tl_worker->current;
+    if (w.outcome == wait_outcome::cancelled || p->cancelled) throw_cancelled(p);
     return w.outcome == wait_outcome::ready;
 }
 
@@ -238,7 +241,8 @@ void exit_watch::awaiter::await_suspend(std::coroutine_handle<> h) {
 }
 
 void exit_watch::awaiter::await_resume() {
-    if (w->cancelled_) throw_cancelled(tl_worker->current);
+    process* p = tl_worker->current;
+    if (w->cancelled_ || (!shielded && p->cancelled)) throw_cancelled(p);
 }
 
 // ---------------------------------------------------------------- I/O
@@ -267,7 +271,8 @@ void io_wait_suspend(io_wait& w, std::coroutine_handle<> h) {
 }
 
 std::uint32_t io_wait_take(io_wait& w) {
-    if (w.outcome == wait_outcome::cancelled) throw_cancelled(tl_worker->current);
+    process* p = tl_worker->current;
+    if (w.outcome == wait_outcome::cancelled || p->cancelled) throw_cancelled(p);
     return w.outcome == wait_outcome::ready ? w.revents : 0;
 }
 

@@ -21,16 +21,24 @@ struct task_final_awaiter {
     bool await_ready() const noexcept { return false; }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
-        // Symmetric transfer to whoever awaited us; a process's root task has
-        // no continuation and returns to the worker's loop.
-        auto c = h.promise().continuation;
-        return c ? c : std::noop_coroutine();
+        auto& p = h.promise();
+        if (p.started_inline) {
+            // The awaiter that started us is still below us on the stack: it
+            // continues its caller itself (no stack growth at any -O level).
+            p.finished_inline = true;
+            return std::noop_coroutine();
+        }
+        // Asynchronous completion: symmetric transfer to whoever awaited us;
+        // a process's root task has no continuation and returns to the loop.
+        return p.continuation ? p.continuation : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
 };
 
 struct task_promise_base {
     std::coroutine_handle<> continuation;
+    bool started_inline = false;
+    bool finished_inline = false;
 
     static void* operator new(std::size_t n) { return pool_alloc(n); }
     static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
@@ -73,8 +81,11 @@ struct task_promise<void> : task_promise_base {
 }  // namespace detail
 
 /// A lazy coroutine returning T. Nothing runs until it is awaited (or spawned
-/// as a process); `co_await t` resumes the awaiter by symmetric transfer when
-/// `t` finishes, with its value or its exception.
+/// as a process); `co_await t` gives its value or rethrows its exception.
+/// A task that finishes without suspending returns straight to its awaiter
+/// (a loop of such awaits runs in constant stack even at -O0, where GCC does
+/// not turn symmetric transfer into a tail call); one that suspended resumes
+/// its awaiter by symmetric transfer when it finishes.
 ///
 /// A task is move-only and owns its frame. Inside a process, awaiting a task
 /// runs it in that process (it is not a new process; use spawn for that).
@@ -110,9 +121,13 @@ class [[nodiscard]] task {
         struct awaiter {
             std::coroutine_handle<promise_type> h;
             bool await_ready() const noexcept { return !h || h.done(); }
-            std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-                h.promise().continuation = caller;
-                return h;
+            bool await_suspend(std::coroutine_handle<> caller) {
+                auto& p = h.promise();
+                p.continuation = caller;
+                p.started_inline = true;
+                h.resume();  // runs until the task suspends or finishes
+                p.started_inline = false;
+                return !p.finished_inline;  // finished: the caller goes on at once
             }
             T await_resume() { return h.promise().take(); }
         };

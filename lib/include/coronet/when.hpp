@@ -162,6 +162,8 @@ requires(detail::composable<Ops>&&...)
         co_await w.wait(w.size());
     } catch (...) {
         cancelled = std::current_exception();
+    }
+    if (cancelled) {
         detail::cancel_unfinished(w, "when_all_settled: the composer was cancelled");
         co_await w.wait(w.size(), true);
     }

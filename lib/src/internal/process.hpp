@@ -43,6 +43,10 @@ struct process {
     bool linked = false;  // abnormal exit fails the parent (LK-1)
     bool daemon = false;
     bool resume_permit = false;
+    bool cancel_sent = false;    // the parent has asked this child to stop
+    bool teardown = false;       // stopping children one by one (LT-4)
+    bool teardown_all = false;   // all children, or only the daemons
+    bool wake_deferred = false;  // cancelled while waiting: wake after the children
 
     std::uint64_t serial = 0;
     std::uint32_t slot = 0;
