@@ -89,7 +89,10 @@ void finalize(process* p) {
     runtime_impl& rt = w.rt;
     assert(p->live_children == 0);
     if (p->root) {
+        process* saved = w.current;
+        w.current = p;      // the frame's parameters may still use self()
         p->root.destroy();  // RAII destructors of the frame run here (LT-5)
+        w.current = saved;
         p->root = {};
     }
     free_mailbox(p);
@@ -262,7 +265,7 @@ void continue_teardown(process* p) {
         if (!c->cancel_sent) {
             c->cancel_sent = true;
             const exit_kind k = p->teardown_all ? exit_kind::cancelled : exit_kind::shutdown;
-            const std::string why = p->pending ? p->pending->detail
+            const std::string why = p->pending  ? p->pending->detail
                                     : p->reason ? to_string(*p->reason)
                                                 : std::string("parent returned");
             cancel_remote(c, k, why);

@@ -1,10 +1,10 @@
 #include "coronet/handle.hpp"
 
+#include <stdexcept>
+#include <string>
 #include <catch2/catch.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
-#include <stdexcept>
-#include <string>
 
 #include "test_runtime.hpp"
 
@@ -39,9 +39,13 @@ task<std::string> joins_handle(handle<int> h) {
     }
 }
 
-task<int> joins_across_workers(handle<int> h) { co_return co_await h + 1; }
+task<int> joins_across_workers(handle<int> h) {
+    co_return co_await h + 1;
+}
 
-task<void> waits_forever() { co_await self().receive<int>(); }
+task<void> waits_forever() {
+    co_await self().receive<int>();
+}
 
 task<std::string> joins_cancelled(handle<void> h) {
     try {

@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <string>
 #include <catch2/catch.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
-#include <string>
 
 #include "test_runtime.hpp"
 
@@ -33,7 +33,8 @@ task<std::string> reader(int fd) {
     std::uint32_t ev = co_await wait_io(fd, io_events::readable);
     char buf[16] = {};
     auto n = ::read(fd, buf, sizeof buf);
-    co_return std::string((ev & io_events::readable) ? "readable " : "? ") + std::string(buf, n > 0 ? n : 0);
+    co_return std::string((ev & io_events::readable) ? "readable " : "? ") +
+        std::string(buf, n > 0 ? n : 0);
 }
 
 task<void> writer(int fd) {

@@ -1,7 +1,7 @@
 #include "coronet/pid.hpp"
 
-#include <catch2/catch.hpp>
 #include <unordered_set>
+#include <catch2/catch.hpp>
 
 using coronet::pid;
 

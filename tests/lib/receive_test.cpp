@@ -1,12 +1,12 @@
 #include "coronet/receive.hpp"
 
 #include <array>
-#include <catch2/catch.hpp>
-#include <coronet/runtime.hpp>
-#include <coronet/self.hpp>
 #include <memory>
 #include <string>
 #include <vector>
+#include <catch2/catch.hpp>
+#include <coronet/runtime.hpp>
+#include <coronet/self.hpp>
 
 #include "test_runtime.hpp"
 
@@ -51,7 +51,8 @@ task<std::vector<int>> guarded_receive() {
     auto s = self();
     while (s.mailbox_size() < 4) co_await s.yield();
     std::vector<int> got;
-    got.push_back(co_await s.receive_any(guard([](const int& v) { return v > 4; }, [](int v) { return v; })));
+    got.push_back(
+        co_await s.receive_any(guard([](const int& v) { return v > 4; }, [](int v) { return v; })));
     for (int i = 0; i < 3; ++i) got.push_back(co_await s.receive<int>());
     co_return got;
 }
@@ -60,9 +61,10 @@ task<std::string> handlers_in_order() {
     auto s = self();
     std::string log;
     for (int i = 0; i < 3; ++i) {
-        log += co_await s.receive_any([](const c_msg& c) { return "c(" + c.s + ")"; },
-                                      [](int v) { return "int(" + std::to_string(v) + ")"; },
-                                      [](any_message m) { return std::string(m.is<b_msg>() ? "any:b" : "any:?"); });
+        log += co_await s.receive_any(
+            [](const c_msg& c) { return "c(" + c.s + ")"; },
+            [](int v) { return "int(" + std::to_string(v) + ")"; },
+            [](any_message m) { return std::string(m.is<b_msg>() ? "any:b" : "any:?"); });
         log += ' ';
     }
     co_return log;
@@ -153,7 +155,8 @@ TEST_CASE("receive_for with a zero timeout only looks", "[core][receive]") {
     CHECK(h.value() == "empty at 0");
 }
 
-TEST_CASE("a message that comes before the timeout is received at its arrival time", "[core][receive]") {
+TEST_CASE("a message that comes before the timeout is received at its arrival time",
+          "[core][receive]") {
     runtime rt{virtual_config()};
     auto h = rt.spawn(receive_before_timeout);
     rt.spawn(send_later, h.id(), 300ms, 7);

@@ -1,13 +1,13 @@
 #include "coronet/runtime.hpp"
 
 #include <atomic>
-#include <catch2/catch.hpp>
-#include <coronet/self.hpp>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+#include <catch2/catch.hpp>
+#include <coronet/self.hpp>
 
 #include "test_runtime.hpp"
 
@@ -16,9 +16,13 @@ using namespace coronet::test;
 
 namespace {
 
-task<void> exits_at_once() { co_return; }
+task<void> exits_at_once() {
+    co_return;
+}
 
-task<void> waits_for_int() { co_await self().receive<int>(); }
+task<void> waits_for_int() {
+    co_await self().receive<int>();
+}
 
 task<void> waits_with_guard(int* destroyed) {
     struct on_destroy {
@@ -99,7 +103,9 @@ task<void> source(pid to, int id, int n) {
     }
 }
 
-task<std::thread::id> thread_of() { co_return std::this_thread::get_id(); }
+task<std::thread::id> thread_of() {
+    co_return std::this_thread::get_id();
+}
 
 task<int> counts_ints(int n) {
     int sum = 0;
@@ -195,7 +201,23 @@ TEST_CASE("pids carry the node, the incarnation and the home worker", "[core][ru
     CHECK(b.stats().dead_letters == 1);
 }
 
-TEST_CASE("1 000 000 messages across workers: none lost, per-pair FIFO kept", "[core][runtime][threads]") {
+TEST_CASE("pool placement puts each new process on the least loaded worker", "[core][runtime]") {
+    runtime rt{virtual_config(2)};
+    spawn_options pool;
+    pool.where = placement::pool();
+    std::vector<handle<void>> hs;
+    for (int i = 0; i < 6; ++i) hs.push_back(rt.spawn_opt(pool, waits_for_int));
+    int on0 = 0, on1 = 0;
+    for (auto& h : hs) (h.id().worker() == 0 ? on0 : on1)++;
+    CHECK(on0 == 3);
+    CHECK(on1 == 3);
+    for (auto& h : hs) rt.send(h.id(), 1);
+    rt.run();
+    CHECK(rt.live_processes() == 0);
+}
+
+TEST_CASE("1 000 000 messages across workers: none lost, per-pair FIFO kept",
+          "[core][runtime][threads]") {
     runtime rt{real_config(2)};
     spawn_options on1;
     on1.where = placement::pinned(1);
@@ -207,7 +229,8 @@ TEST_CASE("1 000 000 messages across workers: none lost, per-pair FIFO kept", "[
     CHECK(s.value() == "out of order 0");
 }
 
-TEST_CASE("processes pinned to different workers run on different threads", "[core][runtime][threads]") {
+TEST_CASE("processes pinned to different workers run on different threads",
+          "[core][runtime][threads]") {
     runtime rt{real_config(2)};
     spawn_options on0, on1;
     on0.where = placement::pinned(0);

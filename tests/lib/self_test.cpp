@@ -1,10 +1,10 @@
 #include "coronet/self.hpp"
 
-#include <catch2/catch.hpp>
-#include <coronet/runtime.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include <catch2/catch.hpp>
+#include <coronet/runtime.hpp>
 
 #include "test_runtime.hpp"
 
@@ -15,7 +15,9 @@ namespace {
 
 std::vector<std::string> g_log;
 
-void log(std::string s) { g_log.push_back(std::move(s)); }
+void log(std::string s) {
+    g_log.push_back(std::move(s));
+}
 
 /// Logs its name when destroyed: proves cleanup ran, and in which order.
 struct cleanup_log {
@@ -178,7 +180,8 @@ TEST_CASE("yield lets the other runnable processes go first", "[core][self]") {
     CHECK(g_log == std::vector<std::string>{"a1", "b1", "a2", "b2"});
 }
 
-TEST_CASE("suspend returns on resume or timeout, and a resume before suspend is kept", "[core][self]") {
+TEST_CASE("suspend returns on resume or timeout, and a resume before suspend is kept",
+          "[core][self]") {
     runtime rt{virtual_config()};
     auto h = rt.spawn(suspender);
     rt.spawn(resumer, h.id());
@@ -208,7 +211,8 @@ TEST_CASE("daemon children are cancelled in reverse spawn order when the parent 
     CHECK(p.reason().kind == exit_kind::normal);
 }
 
-TEST_CASE("cancelling a tree tears it down in reverse post-order (T-LT-02)", "[core][self][lifetime]") {
+TEST_CASE("cancelling a tree tears it down in reverse post-order (T-LT-02)",
+          "[core][self][lifetime]") {
     g_log.clear();
     runtime rt{virtual_config()};
     auto r = rt.spawn(tlt02_root);
@@ -221,7 +225,8 @@ TEST_CASE("cancelling a tree tears it down in reverse post-order (T-LT-02)", "[c
     CHECK(rt.live_processes() == 0);
 }
 
-TEST_CASE("cancellation is level-triggered: catching it does not clear it (T-CX-01)", "[core][self][cancel]") {
+TEST_CASE("cancellation is level-triggered: catching it does not clear it (T-CX-01)",
+          "[core][self][cancel]") {
     runtime rt{virtual_config()};
     auto h = rt.spawn(catches_cancel_twice);
     rt.spawn(cancel_after, h.id(), 100ms);

@@ -1,9 +1,9 @@
 #include "coronet/task.hpp"
 
+#include <stdexcept>
 #include <catch2/catch.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
-#include <stdexcept>
 
 #include "test_runtime.hpp"
 
@@ -32,7 +32,9 @@ task<void> lazy_probe(bool* before, bool* after) {
     *after = started == 1 && v == 42;
 }
 
-task<int> one() { co_return 1; }
+task<int> one() {
+    co_return 1;
+}
 
 task<long> many_sync_awaits(int n) {
     long sum = 0;

@@ -1,10 +1,10 @@
 #include "coronet/when.hpp"
 
-#include <catch2/catch.hpp>
-#include <coronet/runtime.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include <catch2/catch.hpp>
+#include <coronet/runtime.hpp>
 
 #include "test_runtime.hpp"
 
@@ -60,13 +60,16 @@ task<std::string> tco03(handle<int> done) {
     std::string out = std::to_string(r.index) + ":" + std::to_string(std::get<0>(r.value)) + "@" +
                       std::to_string(ms(s.now()));
     auto [x, y] = co_await (done & w(30));
-    out += " all " + std::to_string(x) + "," + std::to_string(y) + "@" + std::to_string(ms(s.now()));
+    out +=
+        " all " + std::to_string(x) + "," + std::to_string(y) + "@" + std::to_string(ms(s.now()));
     int again = co_await done;
     out += " again " + std::to_string(again);
     co_return out;
 }
 
-task<int> quick() { co_return 5; }
+task<int> quick() {
+    co_return 5;
+}
 
 task<std::string> three_way() {
     auto r = co_await (w(300) | w(200) | w(100));
@@ -106,13 +109,15 @@ task<void> cancel_at(pid p, duration d) {
 
 }  // namespace
 
-TEST_CASE("w(100) | w(200) gives index 0 at 100 ms, the loser exits first (T-CO-01)", "[core][when]") {
+TEST_CASE("w(100) | w(200) gives index 0 at 100 ms, the loser exits first (T-CO-01)",
+          "[core][when]") {
     g_log.clear();
     runtime rt{virtual_config()};
     auto h = rt.spawn(tco01);
     rt.run();
     CHECK(h.value() == "0:100");
-    CHECK(g_log == std::vector<std::string>{"w100 exited@100", "w200 exited@100", "| returned@100"});
+    CHECK(g_log ==
+          std::vector<std::string>{"w100 exited@100", "w200 exited@100", "| returned@100"});
 }
 
 TEST_CASE("fail(10) & ok(50) throws at 10 ms and cancels ok (T-CO-02)", "[core][when]") {

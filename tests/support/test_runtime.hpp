@@ -2,9 +2,9 @@
 // Test helpers: runtimes on the virtual clock, and a log processes append to.
 
 #include <chrono>
-#include <coronet/runtime.hpp>
 #include <string>
 #include <vector>
+#include <coronet/runtime.hpp>
 
 namespace coronet::test {
 
