@@ -5,7 +5,7 @@
 //   receive with a timeout receive<T>(50ms) for a message that never comes
 //   selective receive      A, B, A, C arrive; they are taken as C, B, A, A
 //   when_any / when_all    sleeping tasks composed with | and &
-//   join a failing child   the child's exception is rethrown at co_await handle
+//   join a failing child   co_await on the child's handle throws; the error is caught
 // Run: scripts/demo.sh (release build), or build/dev/examples/coronet_example_00_demo.
 // Prints a "== part ==" header, the measured values and an "ok" line per part, then
 // "demo: all parts passed" (exit status 0). A failed check prints "FAILED: ..." and the
@@ -223,8 +223,7 @@ task<bool> selective_part() {
     send(h.id(), msg_c{});
     const selective_result r = co_await h;
     std::printf("selective: sent A1 B A2 C, received %s\n", r.order.c_str());
-    std::printf("selective: after taking C, %zu messages were still waiting\n",
-                r.waiting_after_c);
+    std::printf("selective: after taking C, %zu messages were still waiting\n", r.waiting_after_c);
     const bool ok = check(r.order == "C B A1 A2", "received in the order C B A1 A2") &&
                     check(r.waiting_after_c == 3, "A1 B A2 stayed in the mailbox");
     if (ok) std::printf("selective: ok\n");
@@ -264,8 +263,9 @@ task<bool> compose_part() {
 
 // ------------------------------------------------------------------ join a failing child
 
-struct caught {
-    std::string what;
+struct join_report {
+    std::string thrown;       ///< what `co_await child` threw
+    std::string child_error;  ///< the child's own exception, read from its handle
 };
 
 task<void> faulty(int input) {
@@ -273,18 +273,7 @@ task<void> faulty(int input) {
     throw std::runtime_error("bad input " + std::to_string(input));
 }
 
-/// Joins a child that throws and reports what the join rethrew. The child is
-/// linked to it (LK-1), so this process then exits with the child's error too.
-task<void> joiner(pid report_to) {
-    auto child = self().spawn(faulty, 7);
-    try {
-        co_await child;
-        send(report_to, caught{"nothing: the join returned normally"});
-    } catch (const std::runtime_error& e) {
-        send(report_to, caught{e.what()});
-    }
-}
-
+/// "what()" of the exception `e`, or "no error".
 std::string what_of(const std::exception_ptr& e) {
     try {
         if (e) std::rethrow_exception(e);
@@ -294,20 +283,54 @@ std::string what_of(const std::exception_ptr& e) {
     return "no error";
 }
 
+/// The error a finished process failed with (handle::value() rethrows it).
+std::string error_of(const coronet::handle<void>& h) {
+    try {
+        h.value();
+    } catch (...) {
+        return what_of(std::current_exception());
+    }
+    return "no error";
+}
+
+/// Joins a child that throws, catches what the join throws and reports it. The child is
+/// linked to this process (LK-1): its failure also cancels this process, and when that
+/// cancellation reaches the join first (CX-6) the join throws cancelled_error; the
+/// child's own exception is then in its handle. This process exits with the child's
+/// error either way.
+task<void> joiner(pid report_to) {
+    auto child = self().spawn(faulty, 7);
+    join_report r;
+    try {
+        co_await child;
+        r.thrown = "nothing";
+    } catch (const coronet::cancelled_error& e) {
+        r.thrown = "coronet::cancelled_error: ";
+        r.thrown += e.what();
+    } catch (const std::runtime_error& e) {
+        r.thrown = "std::runtime_error: ";
+        r.thrown += e.what();
+    }
+    r.child_error = error_of(child);
+    send(report_to, std::move(r));
+}
+
 task<bool> join_part() {
     std::printf("\n== join a failing child ==\n");
     auto s = self();
     // when_all_settled runs the joiner as an operand: its failure becomes a value here
     // instead of failing this process.
     auto [joined] = co_await coronet::when_all_settled(joiner(s.id()));
-    std::optional<caught> c = co_await s.receive<caught>(1s);
-    const std::string rethrown = c ? c->what : "no report";
-    std::printf("join: co_await on the child's handle threw \"%s\", and it was caught\n",
-                rethrown.c_str());
+    std::optional<join_report> r = co_await s.receive<join_report>(1s);
+    if (!check(r.has_value(), "the joiner reported")) co_return false;
+    std::printf("join: co_await on the child's handle threw %s; caught\n", r->thrown.c_str());
+    std::printf("join: the child's error, from its handle: \"%s\"\n", r->child_error.c_str());
     std::printf("join: the joiner then exited with the child's error: \"%s\"\n",
                 what_of(joined.error()).c_str());
-    const bool ok = check(rethrown == "bad input 7", "the join rethrew the child's exception") &&
-                    check(!joined.has_value(), "the linked parent failed with its child");
+    const bool ok = check(r->thrown != "nothing", "the join threw") &&
+                    check(r->child_error == "bad input 7", "the handle holds the child's error") &&
+                    check(!joined.has_value() && what_of(joined.error()) == "bad input 7",
+                          "the linked parent failed with its child's error");
     if (ok) std::printf("join: ok\n");
     co_return ok;
 }

@@ -180,6 +180,8 @@ process* spawn_impl(runtime_impl* rt_in, std::coroutine_handle<> root, const res
     p->slot = &home == here || (!here && rt->virtual_clock) ? home.table.alloc_local()
                                                             : home.table.alloc_remote();
     p->home = &home;
+    // Counted now, not at adoption, so a burst of pool spawns spreads out.
+    home.load.fetch_add(1, std::memory_order_relaxed);
     p->root = p->resume_at = root;
     p->ops = ops;
     p->parent = parent;
@@ -204,7 +206,6 @@ process* spawn_impl(runtime_impl* rt_in, std::coroutine_handle<> root, const res
 
 void adopt(worker& w, process* p) {
     w.table.insert(p->slot, p->serial, p);
-    w.load.fetch_add(1, std::memory_order_relaxed);
     w.make_runnable(p);
 }
 
@@ -343,8 +344,10 @@ void child_exited(process* parent, process* child) {
         if (!parent->pending || parent->pending->kind != exit_kind::error) {
             delete parent->pending;
             parent->pending = new exit_reason(*r);
+            parent->pending->detail =
+                "child " + to_string(pid_of(child)) + " failed: " + to_string(*r);
         }
-        cancel_local(parent, r->kind, "child " + to_string(pid_of(child)) + " failed");
+        cancel_local(parent, r->kind, parent->pending->detail);
     }
     release(child);
     if (parent->teardown) continue_teardown(parent);

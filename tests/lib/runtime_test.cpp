@@ -103,6 +103,17 @@ task<void> source(pid to, int id, int n) {
     }
 }
 
+task<std::string> spawns_pool_burst() {
+    spawn_options pool;
+    pool.where = placement::pool();
+    std::vector<handle<void>> hs;
+    for (int i = 0; i < 6; ++i) hs.push_back(self().spawn_opt(pool, exits_at_once));
+    int on0 = 0, on1 = 0;
+    for (auto& h : hs) (h.id().worker() == 0 ? on0 : on1)++;
+    for (auto& h : hs) co_await h;
+    co_return std::to_string(on0) + "/" + std::to_string(on1);
+}
+
 task<std::thread::id> thread_of() {
     co_return std::this_thread::get_id();
 }
@@ -214,6 +225,14 @@ TEST_CASE("pool placement puts each new process on the least loaded worker", "[c
     for (auto& h : hs) rt.send(h.id(), 1);
     rt.run();
     CHECK(rt.live_processes() == 0);
+}
+
+TEST_CASE("a burst of pool spawns from inside a process spreads over the workers",
+          "[core][runtime]") {
+    runtime rt{virtual_config(2)};
+    auto h = rt.spawn(spawns_pool_burst);  // runs on worker 0, which it loads itself
+    rt.run();
+    CHECK(h.value() == "3/3");  // ties go to the lower index; before counting at spawn: 0/6
 }
 
 TEST_CASE("1 000 000 messages across workers: none lost, per-pair FIFO kept",

@@ -158,6 +158,16 @@ task<void> parent_with_failing_child() {
     co_await s.receive<int>();
 }
 
+task<std::string> joins_failing_child() {
+    auto c = self().spawn(failing_child);
+    try {
+        co_await c;
+        co_return "no throw";
+    } catch (const cancelled_error& e) {
+        co_return e.what();
+    }
+}
+
 }  // namespace
 
 TEST_CASE("sleeping processes wake in deadline order at their virtual deadlines", "[core][self]") {
@@ -254,6 +264,16 @@ TEST_CASE("a child's failure cancels its siblings and fails the parent with it (
     REQUIRE(p.exited());
     CHECK(p.reason().kind == exit_kind::error);
     CHECK_THROWS_WITH(p.value(), "child failed");
+}
+
+TEST_CASE("joining a failing linked child cancels the joiner with a reason naming the child",
+          "[core][self][lifetime]") {
+    runtime rt{virtual_config()};
+    auto h = rt.spawn(joins_failing_child);
+    CHECK_THROWS_WITH(rt.run(), "child failed");
+    REQUIRE(h.exited());
+    CHECK(h.reason().kind == exit_kind::error);  // LK-1: it fails with the child's error
+    CHECK_THAT(h.reason().detail, Catch::Contains("failed: error: child failed"));
 }
 
 TEST_CASE("self() outside a process is a clear error", "[core][self]") {

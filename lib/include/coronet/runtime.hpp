@@ -32,7 +32,7 @@ struct runtime_config {
     duration shutdown_timeout = std::chrono::seconds(5);
     /// Called on the worker thread for each dead letter (a message to a pid
     /// that does not exist), after it is counted. Must not block or throw.
-    std::function<void(const pid& to, std::string_view type)> on_dead_letter;
+    std::function<void(const pid& to, std::string_view type)> on_dead_letter{};
 };
 
 /// Counters a runtime keeps (read at any time; values are approximate
