@@ -24,7 +24,9 @@
 #include <vector>
 
 #include <caf/all.hpp>
+
 #include <malloc.h>
+#include "bench_report.hpp"
 
 namespace {
 
@@ -47,11 +49,7 @@ double elapsed_ns(bench_clock::time_point t0, bench_clock::time_point t1) {
     return std::chrono::duration<double, std::nano>(t1 - t0).count();
 }
 
-void report(const char* bench, const std::string& impl, const char* metric, double value,
-            int precision) {
-    std::printf("RESULT %s %s %s %.*f\n", bench, impl.c_str(), metric, precision, value);
-    std::fflush(stdout);
-}
+using bench::report;
 
 /// Resident set size of this process in bytes (VmRSS of /proc/self/status).
 long long rss_bytes() {
@@ -244,7 +242,10 @@ void run_bench(const std::string& name, caf::actor_system& sys, const std::strin
 }
 
 int usage(const char* argv0) {
-    std::fprintf(stderr, "usage: %s [--quick] [--only pingpong|counting|ring|spawn]\n", argv0);
+    std::fprintf(
+        stderr,
+        "usage: %s [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|spawn]\n",
+        argv0);
     return 2;
 }
 
@@ -252,9 +253,11 @@ int usage(const char* argv0) {
 
 int main(int argc, char** argv) {
     bool quick = false;
+    int repeat = 3;
     std::string only;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
+        if (bench::parse_repeat(argc, argv, i, repeat)) continue;
         if (arg == "--quick")
             quick = true;
         else if (arg == "--only" && i + 1 < argc)
@@ -270,13 +273,16 @@ int main(int argc, char** argv) {
         sz.spawn_actors /= 10;
     }
     bool matched = false;
-    for (const std::string name : bench_names) {
-        if (!only.empty() && only != name) continue;
-        matched = true;
-        for (std::size_t threads : {1, 2}) {
-            auto impl = "caf-" + std::to_string(threads) + "t";
-            with_system(threads, [&](caf::actor_system& s) { run_bench(name, s, impl, sz); });
+    for (int r = 0; r < repeat; ++r) {
+        for (const std::string name : bench_names) {
+            if (!only.empty() && only != name) continue;
+            matched = true;
+            for (std::size_t threads : {1, 2}) {
+                auto impl = "caf-" + std::to_string(threads) + "t";
+                with_system(threads, [&](caf::actor_system& s) { run_bench(name, s, impl, sz); });
+            }
         }
     }
+    bench::print_results();
     return matched ? 0 : usage(argv[0]);
 }

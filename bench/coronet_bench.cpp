@@ -14,6 +14,8 @@
 #include <vector>
 #include <coronet/coronet.hpp>
 
+#include "bench_report.hpp"
+
 namespace {
 
 using bench_clock = std::chrono::steady_clock;
@@ -34,10 +36,7 @@ double elapsed_ns(bench_clock::time_point t0, bench_clock::time_point t1) {
     return std::chrono::duration<double, std::nano>(t1 - t0).count();
 }
 
-void report(const char* bench, const char* impl, const char* metric, double value, int prec) {
-    std::printf("RESULT %s %s %s %.*f\n", bench, impl, metric, prec, value);
-    std::fflush(stdout);
-}
+using bench::report;
 
 long rss_bytes() {
     std::ifstream in("/proc/self/status");
@@ -201,9 +200,11 @@ void run(const std::string& name, const sizes& sz, std::uint32_t workers, const 
 
 int main(int argc, char** argv) {
     sizes sz;
+    int repeat = 3;
     std::string only;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
+        if (bench::parse_repeat(argc, argv, i, repeat)) continue;
         if (a == "--quick") {
             sz.pingpong_round_trips /= 10;
             sz.counting_messages /= 10;
@@ -212,19 +213,22 @@ int main(int argc, char** argv) {
         } else if (a == "--only" && i + 1 < argc) {
             only = argv[++i];
         } else {
-            std::fprintf(
-                stderr,
-                "usage: %s [--quick] [--only pingpong|counting|counting_yield|ring|spawn]\n",
-                argv[0]);
+            std::fprintf(stderr,
+                         "usage: %s [--quick] [--repeat N] [--only "
+                         "pingpong|counting|counting_yield|ring|spawn]\n",
+                         argv[0]);
             return 2;
         }
     }
-    for (const char* name : {"pingpong", "counting", "counting_yield", "ring", "spawn"}) {
-        if (!only.empty() && only != name) continue;
-        run(name, sz, 1, "coronet");
-        // The same work with the two processes on different workers (cross-thread path).
-        if (std::string(name) != "ring" && std::string(name) != "spawn")
-            run(name, sz, 2, "coronet-2w");
+    for (int r = 0; r < repeat; ++r) {
+        for (const char* name : {"pingpong", "counting", "counting_yield", "ring", "spawn"}) {
+            if (!only.empty() && only != name) continue;
+            run(name, sz, 1, "coronet");
+            // The same work with the two processes on different workers (cross-thread path).
+            if (std::string(name) != "ring" && std::string(name) != "spawn")
+                run(name, sz, 2, "coronet-2w");
+        }
     }
+    bench::print_results();
     return 0;
 }

@@ -4,22 +4,25 @@
 #
 # Usage: bench/run.sh [--quick]
 #   --quick  every workload divided by 10 (smoke test, well under a minute)
+#   --repeat N  runs each workload N times (default 3) and keeps the best
 #
 # The raw RESULT lines are echoed to stderr while the benchmarks run and kept
 # in build/release/bench_results.txt.
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 [--quick]" >&2
+  echo "usage: $0 [--quick] [--repeat N]" >&2
   exit 2
 }
 
 bench_args=()
-for arg in "$@"; do
-  case "$arg" in
+while [ $# -gt 0 ]; do
+  case "$1" in
     --quick) bench_args+=(--quick) ;;
+    --repeat) [ $# -ge 2 ] || usage; bench_args+=(--repeat "$2"); shift ;;
     *) usage ;;
   esac
+  shift
 done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

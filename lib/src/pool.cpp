@@ -3,16 +3,23 @@
 // Each thread keeps, per 64-byte size class, a free list of at most
 // `cache_limit` blocks. An overfull list hands a batch of `batch` blocks to
 // a global stack (one mutex per class, taken once per batch), and an empty
-// one takes a batch back from there before carving a new chunk. So a
+// one takes a batch back from there before it carves new blocks from its
+// current 2 MiB chunk (bump pointer, huge-page backed where possible). So a
 // producer thread and a consumer thread recycle each other's blocks, and the
-// pool holds at most the peak number of live blocks plus the caches.
-// Memory is kept for reuse, not returned to the system.
+// pool holds at most the peak number of live blocks plus the caches and one
+// partly used chunk per thread and class. A thread that exits hands its
+// blocks and the unused tail of its chunks to the global stacks. Memory is
+// kept for reuse, not returned to the system.
 //
 // Under AddressSanitizer or ThreadSanitizer the pool is bypassed so that the
 // sanitizers see every allocation.
 
 #include "coronet/detail/pool.hpp"
 
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cstdlib>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -40,32 +47,58 @@ constexpr std::size_t granule = 64;
 constexpr std::size_t classes = pool_max_size / granule;
 constexpr std::size_t batch = 1024;
 constexpr std::size_t cache_limit = 2 * batch;
+constexpr std::size_t chunk_size = std::size_t{2} << 20;  // one transparent huge page
 
 struct block {
     block* next;
 };
 
+struct region {
+    char* begin;
+    char* end;
+};
+
 struct global_class {
     std::mutex m;
-    std::vector<block*> batches;  // each a list of `batch` blocks
+    std::vector<block*> batches;   // each a list of up to `batch` blocks
+    std::vector<region> regions;   // unused tails of chunks, from exited threads
+    std::atomic<std::size_t> available{0};  // batches.size() + regions.size()
 };
 
 global_class g_classes[classes];
 
+/// A fresh chunk, backed by a huge page where the kernel allows it (far
+/// fewer page faults when millions of messages or frames are live).
+char* new_chunk() {
+    void* p = std::aligned_alloc(chunk_size, chunk_size);
+    if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    ::madvise(p, chunk_size, MADV_HUGEPAGE);
+#endif
+    return static_cast<char*>(p);
+}
+
 struct thread_cache {
     block* head[classes] = {};
     std::size_t size[classes] = {};
+    char* bump[classes] = {};
+    char* bump_end[classes] = {};
 
     ~thread_cache() {
-        for (std::size_t c = 0; c < classes; ++c)
-            while (size[c] >= batch) give_batch(c);
-        // Fewer than a batch left per class: handed back as a short batch.
         for (std::size_t c = 0; c < classes; ++c) {
-            if (!head[c]) continue;
-            std::lock_guard lk(g_classes[c].m);
-            g_classes[c].batches.push_back(head[c]);
+            global_class& g = g_classes[c];
+            std::lock_guard lk(g.m);
+            if (head[c]) {
+                g.batches.push_back(head[c]);
+                g.available.fetch_add(1, std::memory_order_relaxed);
+            }
+            if (bump[c] != bump_end[c]) {
+                g.regions.push_back({bump[c], bump_end[c]});
+                g.available.fetch_add(1, std::memory_order_relaxed);
+            }
             head[c] = nullptr;
             size[c] = 0;
+            bump[c] = bump_end[c] = nullptr;
         }
     }
 
@@ -76,32 +109,52 @@ struct thread_cache {
         head[c] = last->next;
         last->next = nullptr;
         size[c] -= batch;
-        std::lock_guard lk(g_classes[c].m);
-        g_classes[c].batches.push_back(first);
+        global_class& g = g_classes[c];
+        std::lock_guard lk(g.m);
+        g.batches.push_back(first);
+        g.available.fetch_add(1, std::memory_order_relaxed);
     }
 
-    void refill(std::size_t c) {
-        {
-            std::lock_guard lk(g_classes[c].m);
-            auto& b = g_classes[c].batches;
-            if (!b.empty()) {
-                block* list = b.back();
-                b.pop_back();
-                std::size_t n = 0;
-                for (block* x = list; x; x = x->next) ++n;
-                head[c] = list;
-                size[c] = n;
-                return;
-            }
+    /// Takes a batch or a region handed back by other threads; false if none.
+    bool take_global(std::size_t c) {
+        global_class& g = g_classes[c];
+        if (g.available.load(std::memory_order_relaxed) == 0) return false;
+        std::lock_guard lk(g.m);
+        if (!g.batches.empty()) {
+            block* list = g.batches.back();
+            g.batches.pop_back();
+            g.available.fetch_sub(1, std::memory_order_relaxed);
+            std::size_t n = 0;
+            for (block* x = list; x; x = x->next) ++n;
+            head[c] = list;
+            size[c] = n;
+            return true;
         }
+        if (!g.regions.empty() && bump[c] == bump_end[c]) {
+            bump[c] = g.regions.back().begin;
+            bump_end[c] = g.regions.back().end;
+            g.regions.pop_back();
+            g.available.fetch_sub(1, std::memory_order_relaxed);
+            return true;
+        }
+        return false;
+    }
+
+    void* slow_alloc(std::size_t c) {
         const std::size_t sz = (c + 1) * granule;
-        auto* chunk = static_cast<char*>(::operator new(sz* batch));
-        for (std::size_t i = 0; i < batch; ++i) {
-            auto* b = reinterpret_cast<block*>(chunk + i * sz);
-            b->next = head[c];
-            head[c] = b;
+        if (bump[c] == bump_end[c] && take_global(c) && head[c]) {
+            block* b = head[c];
+            head[c] = b->next;
+            --size[c];
+            return b;
         }
-        size[c] += batch;
+        if (static_cast<std::size_t>(bump_end[c] - bump[c]) < sz) {
+            bump[c] = new_chunk();
+            bump_end[c] = bump[c] + chunk_size / sz * sz;
+        }
+        void* p = bump[c];
+        bump[c] += sz;
+        return p;
     }
 };
 
@@ -113,7 +166,7 @@ void* pool_alloc(std::size_t n) {
     if (n > pool_max_size || n == 0) return ::operator new(n);
     const std::size_t c = (n - 1) / granule;
     thread_cache& tc = t_cache;
-    if (!tc.head[c]) tc.refill(c);
+    if (!tc.head[c]) return tc.slow_alloc(c);
     block* b = tc.head[c];
     tc.head[c] = b->next;
     --tc.size[c];
