@@ -30,7 +30,8 @@ inline std::map<std::tuple<std::string, std::string, std::string>, best_value>& 
 inline void report(const std::string& bench, const std::string& impl, const std::string& metric,
                    double value, int precision) {
     auto& b = results()[{bench, impl, metric}];
-    const bool higher_is_better = metric.find("per_s") != std::string::npos;
+    const bool higher_is_better =  // "msgs_per_s", but not "ns_per_spawn"
+        metric.size() >= 6 && metric.compare(metric.size() - 6, 6, "_per_s") == 0;
     const bool first_only = metric.rfind("bytes", 0) == 0;
     if (!b.set || (!first_only && (higher_is_better ? value > b.value : value < b.value)))
         b = {value, precision, true};

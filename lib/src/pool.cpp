@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <new>
+#include <utility>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -60,7 +61,7 @@ struct region {
 
 struct global_class {
     std::mutex m;
-    std::vector<block*> batches;   // each a list of up to `batch` blocks
+    std::vector<std::pair<block*, std::size_t>> batches;  // lists of blocks, with their length
     std::vector<region> regions;   // unused tails of chunks, from exited threads
     std::atomic<std::size_t> available{0};  // batches.size() + regions.size()
 };
@@ -89,7 +90,7 @@ struct thread_cache {
             global_class& g = g_classes[c];
             std::lock_guard lk(g.m);
             if (head[c]) {
-                g.batches.push_back(head[c]);
+                g.batches.emplace_back(head[c], size[c]);
                 g.available.fetch_add(1, std::memory_order_relaxed);
             }
             if (bump[c] != bump_end[c]) {
@@ -111,7 +112,7 @@ struct thread_cache {
         size[c] -= batch;
         global_class& g = g_classes[c];
         std::lock_guard lk(g.m);
-        g.batches.push_back(first);
+        g.batches.emplace_back(first, batch);
         g.available.fetch_add(1, std::memory_order_relaxed);
     }
 
@@ -121,13 +122,12 @@ struct thread_cache {
         if (g.available.load(std::memory_order_relaxed) == 0) return false;
         std::lock_guard lk(g.m);
         if (!g.batches.empty()) {
-            block* list = g.batches.back();
+            // The length travels with the list: walking cold blocks to count
+            // them would cost a cache miss each.
+            head[c] = g.batches.back().first;
+            size[c] = g.batches.back().second;
             g.batches.pop_back();
             g.available.fetch_sub(1, std::memory_order_relaxed);
-            std::size_t n = 0;
-            for (block* x = list; x; x = x->next) ++n;
-            head[c] = list;
-            size[c] = n;
             return true;
         }
         if (!g.regions.empty() && bump[c] == bump_end[c]) {
