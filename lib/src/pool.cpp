@@ -62,7 +62,7 @@ struct region {
 struct global_class {
     std::mutex m;
     std::vector<std::pair<block*, std::size_t>> batches;  // lists of blocks, with their length
-    std::vector<region> regions;   // unused tails of chunks, from exited threads
+    std::vector<region> regions;            // unused tails of chunks, from exited threads
     std::atomic<std::size_t> available{0};  // batches.size() + regions.size()
 };
 
@@ -73,7 +73,7 @@ global_class g_classes[classes];
 char* new_chunk() {
     void* p = std::aligned_alloc(chunk_size, chunk_size);
     if (!p) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
+#if defined(MADV_HUGEPAGE) && defined(CORONET_POOL_HUGEPAGES)
     ::madvise(p, chunk_size, MADV_HUGEPAGE);
 #endif
     return static_cast<char*>(p);

@@ -67,6 +67,8 @@ worker& choose_home(runtime_impl& rt, worker* here, process* parent, const place
 }
 
 void finalize(process* p);
+void start_teardown(process* p, bool all);
+void continue_teardown(process* p);
 
 void notify_watchers(process* p) {
     watcher* w = p->watchers;
@@ -84,7 +86,9 @@ void notify_watchers(process* p) {
     }
 }
 
-void finalize(process* p) {
+/// Exits one process; returns its parent when that one can now exit too (same
+/// worker), so that finalize walks up a deep chain in a loop, not recursion.
+process* finalize_one(process* p) {
     worker& w = *p->home;
     runtime_impl& rt = w.rt;
     assert(p->live_children == 0);
@@ -105,15 +109,22 @@ void finalize(process* p) {
     rt.exited.fetch_add(1, std::memory_order_relaxed);
     p->exited_flag.store(true, std::memory_order_release);
     notify_watchers(p);
+    process* next = nullptr;
     if (process* parent = p->parent) {
-        if (parent->home == p->home)
-            child_exited(parent, p);
-        else
+        if (parent->home == p->home) {
+            if (child_exited_step(parent, p)) next = parent;
+        } else {
             parent->home->post(make_signal<sig_child_exited>(parent, p));
+        }
     } else {
         rt.root_exited(p);
     }
     release(p);  // the table's reference
+    return next;
+}
+
+void finalize(process* p) {
+    while (p) p = finalize_one(p);
 }
 
 }  // namespace
@@ -134,7 +145,7 @@ void release(process* p) noexcept {
 }
 
 pid pid_of(const process* p) noexcept {
-    return p->home->rt.make_pid(p->slot, p->serial);
+    return pid{p->node, p->incarnation, p->slot, p->serial};
 }
 bool has_exited(const process* p) noexcept {
     return p->exited_flag.load(std::memory_order_acquire);
@@ -188,10 +199,17 @@ process* spawn_impl(runtime_impl* rt_in, std::coroutine_handle<> root, const res
     p->linked = linked && parent;
     p->daemon = opts.daemon && parent;
     p->timer.fire = &process_timer_fired;
-    if (parent)
+    p->node = rt->node;
+    p->incarnation = rt->incarnation;
+    if (parent) {
         append_child(parent, p);
-    else
+        if (parent->cancelled) {  // CX-1: the mark covers every descendant
+            p->cancelled = true;
+            p->pending = new exit_reason(*parent->pending);
+        }
+    } else {
         rt->add_root(p);
+    }
     rt->spawned.fetch_add(1, std::memory_order_relaxed);
 
     if (&home == here) {
@@ -206,6 +224,16 @@ process* spawn_impl(runtime_impl* rt_in, std::coroutine_handle<> root, const res
 
 void adopt(worker& w, process* p) {
     w.table.insert(p->slot, p->serial, p);
+    if (!p->parent) {
+        // LK-4: a root that arrives while a root failure tears the node down
+        // is torn down too (it may have missed the teardown's cancel).
+        bool tearing;
+        {
+            std::lock_guard lk(w.rt.m);
+            tearing = w.rt.tearing_down;
+        }
+        if (tearing) cancel_local(p, exit_kind::shutdown, "root failure");
+    }
     w.make_runnable(p);
 }
 
@@ -304,7 +332,19 @@ bool cancel_local(process* p, exit_kind kind, const std::string& why) {
 void cancel_remote(process* p, exit_kind kind, const std::string& why) {
     worker* here = tl_worker;
     if (here == p->home) {
-        cancel_local(p, kind, why);
+        // Queued and drained by the outermost call: a cancel that spreads
+        // down a deep tree is a loop, not a recursion.
+        retain(p);
+        here->cancel_queue.push_back({p, kind, why});
+        if (here->draining_cancels) return;
+        here->draining_cancels = true;
+        while (!here->cancel_queue.empty()) {
+            auto req = std::move(here->cancel_queue.front());
+            here->cancel_queue.pop_front();
+            cancel_local(req.p, req.kind, req.why);
+            release(req.p);
+        }
+        here->draining_cancels = false;
     } else {
         message* m = make_signal<sig_cancel>(kind, why);
         m->target = p->serial;
@@ -335,23 +375,38 @@ void body_done(process* p) {
     if (p->live_children == 0) finalize(p);
 }
 
-void child_exited(process* parent, process* child) {
+/// The parent's side of a child's exit (on the parent's worker). LK-1: a
+/// linked child's failure fails the parent, also while the parent drains
+/// (its body returned and it waits for its children). Returns true when the
+/// parent can now exit.
+bool child_exited_step(process* parent, process* child) {
     unlink_child(parent, child);
     --parent->live_children;
     const exit_reason* r = child->reason;
-    if (child->linked && r && (r->kind == exit_kind::error || r->kind == exit_kind::killed) &&
-        parent->state == pstate::running) {
-        if (!parent->pending || parent->pending->kind != exit_kind::error) {
-            delete parent->pending;
-            parent->pending = new exit_reason(*r);
-            parent->pending->detail =
-                "child " + to_string(pid_of(child)) + " failed: " + to_string(*r);
+    if (child->linked && r && (r->kind == exit_kind::error || r->kind == exit_kind::killed)) {
+        const std::string why = "child " + to_string(pid_of(child)) + " failed: " + to_string(*r);
+        if (parent->state == pstate::running) {
+            if (!parent->pending || parent->pending->kind != exit_kind::error) {
+                delete parent->pending;
+                parent->pending = new exit_reason(*r);
+                parent->pending->detail = why;
+            }
+            cancel_local(parent, r->kind, why);
+        } else if (parent->state == pstate::draining &&
+                   (!parent->reason || parent->reason->is_normal())) {
+            delete parent->reason;
+            parent->reason = new exit_reason(*r);
+            parent->reason->detail = why;
+            start_teardown(parent, true);
         }
-        cancel_local(parent, r->kind, parent->pending->detail);
     }
     release(child);
     if (parent->teardown) continue_teardown(parent);
-    if (parent->state == pstate::draining && parent->live_children == 0) finalize(parent);
+    return parent->state == pstate::draining && parent->live_children == 0;
+}
+
+void child_exited(process* parent, process* child) {
+    if (child_exited_step(parent, child)) finalize(parent);
 }
 
 void add_watcher(process* target, process* who, std::uint64_t watch_id, std::uint32_t index) {
@@ -367,6 +422,19 @@ void add_watcher(process* target, process* who, std::uint64_t watch_id, std::uin
     target->watchers = new watcher{target->watchers, who, watch_id, index};
 }
 
+void remove_watcher(process* target, const process* who, std::uint64_t watch_id) noexcept {
+    for (watcher** w = &target->watchers; *w;) {
+        if ((*w)->who == who && (*w)->watch_id == watch_id) {
+            watcher* dead = *w;
+            *w = dead->next;
+            release(dead->who);
+            delete dead;
+        } else {
+            w = &(*w)->next;
+        }
+    }
+}
+
 void exit_notice(process* who, std::uint64_t watch_id, std::uint32_t index) noexcept {
     if (who->state == pstate::exited) return;
     for (exit_watch* w = who->active_watches; w; w = w->next_active) {
@@ -376,6 +444,12 @@ void exit_notice(process* who, std::uint64_t watch_id, std::uint32_t index) noex
             finish_wait(who);
         return;
     }
+}
+
+void detach_child(process* parent, process* child) noexcept {
+    unlink_child(parent, child);
+    --parent->live_children;
+    release(child);
 }
 
 void free_mailbox(process* p) noexcept {

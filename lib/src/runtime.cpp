@@ -239,7 +239,19 @@ void runtime::shutdown() {
     }
     r.stop_threads();
     r.stopping.store(true);
-    for (auto& w : r.workers) w->destroy_leftovers_frames();
+    // What is left is destroyed children first (deepest first, the last
+    // spawned first among siblings, as LT-4 orders a teardown).
+    std::vector<std::pair<std::size_t, detail::process*>> left;
+    for (auto& w : r.workers)
+        w->table.for_each([&](detail::process* p) {
+            std::size_t depth = 0;
+            for (auto* a = p->parent; a; a = a->parent) ++depth;
+            left.emplace_back(depth, p);
+        });
+    std::sort(left.begin(), left.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second->serial > b.second->serial;
+    });
+    for (auto& [depth, p] : left) p->home->destroy_frame(p);
     for (auto& w : r.workers) w->destroy_leftovers_rest();
     std::lock_guard lk(r.m);
     for (auto* p : r.root_set) detail::release(p);

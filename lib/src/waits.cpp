@@ -24,10 +24,17 @@ std::uint64_t io_tag(const process* p) noexcept {
     throw cancelled_error(p->pending ? p->pending->detail : std::string("cancelled"));
 }
 
+/// now + d, saturating: an infinite (or huge) duration gives time_point::max(),
+/// which means "no timer".
+time_point deadline_after(time_point now, duration d) noexcept {
+    if (d >= time_point::max() - now) return time_point::max();
+    return now + d;
+}
+
 void arm_timeout(process* p, duration timeout) {
-    if (timeout == infinite) return;
     worker& w = *p->home;
-    w.arm(&p->timer, w.rt.now() + timeout);
+    const time_point deadline = deadline_after(w.rt.now(), timeout);
+    if (deadline != time_point::max()) w.arm(&p->timer, deadline);
 }
 
 }  // namespace
@@ -71,6 +78,7 @@ message* receive_take(receive_wait& w) {
             throw_cancelled(p);
         case wait_outcome::timeout:
         case wait_outcome::pending:
+            if (p->cancelled) throw_cancelled(p);  // CX-6: only a matched message beats it
             return nullptr;
         case wait_outcome::ready:
             break;
@@ -114,7 +122,7 @@ void park_suspend(park_wait& w, std::coroutine_handle<> h) {
     }
     p->waiting = wait_kind::park;
     p->wait_ctx = &w;
-    if (w.timed) p->home->arm(&p->timer, w.deadline);
+    if (w.timed && w.deadline != time_point::max()) p->home->arm(&p->timer, w.deadline);
 }
 
 // CX-6: for every wait but receive, cancellation wins over an outcome that
@@ -153,6 +161,19 @@ exit_watch::exit_watch() noexcept = default;
 
 exit_watch::~exit_watch() {
     if (owner) {
+        // Members still running keep a watcher entry (and a reference to the
+        // owner): drop them, or an abandoned join would pin memory until the
+        // target exits.
+        for (std::uint32_t i = 0; i < count_; ++i) {
+            if (done_[i]) continue;
+            process* t = members_[i];
+            if (t->home == owner->home) {
+                remove_watcher(t, owner, id);
+            } else {
+                retain(t);
+                t->home->post(make_signal<sig_unwatch>(t, owner, id));
+            }
+        }
         for (exit_watch** w = &owner->active_watches; *w; w = &(*w)->next_active) {
             if (*w == this) {
                 *w = next_active;
@@ -204,6 +225,9 @@ std::uint32_t exit_watch::add(process* p) {
     } else {
         retain(p);
         p->home->post(make_signal<sig_watch>(p, me, id, i));
+        // CO-1: an operand that has already exited counts at once, also when
+        // its exit notice from the other worker is still on its way.
+        if (has_exited(p)) mark_exited(i);
     }
     return i;
 }
@@ -355,7 +379,7 @@ void resume_impl(runtime_impl* rt_in, const pid& target) {
 namespace coronet {
 
 detail::park_wait_awaiter self_ref::sleep(duration d) const {
-    return sleep_until(p_->home->rt.now() + d);
+    return sleep_until(detail::deadline_after(p_->home->rt.now(), d));
 }
 detail::park_wait_awaiter self_ref::sleep_until(time_point t) const {
     detail::park_wait_awaiter a;
@@ -374,7 +398,7 @@ detail::park_wait_awaiter self_ref::suspend(duration timeout) const {
     a.w.kind = 1;
     if (timeout != infinite) {
         a.w.timed = true;
-        a.w.deadline = p_->home->rt.now() + timeout;
+        a.w.deadline = detail::deadline_after(p_->home->rt.now(), timeout);
     }
     return a;
 }

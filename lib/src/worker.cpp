@@ -98,6 +98,10 @@ void worker::dispatch(message* m) {
         auto& s = signal_data<sig_exit_notice>(m);
         exit_notice(s.who, s.watch_id, s.index);
         release(s.who);
+    } else if (is_signal<sig_unwatch>(m)) {
+        auto& s = signal_data<sig_unwatch>(m);
+        remove_watcher(s.target, s.who, s.watch_id);
+        release(s.target);
     } else if (is_signal<sig_child_exited>(m)) {
         auto& s = signal_data<sig_child_exited>(m);
         child_exited(s.parent, s.child);
@@ -207,35 +211,40 @@ void worker::thread_main() {
     }
 }
 
-void worker::destroy_leftovers_frames() {
+void worker::destroy_frame(process* p) {
     tl_guard g{this};
-    table.for_each([&](process* p) {
-        p->waiting = wait_kind::none;
-        if (p->root) {
-            current = p;
-            p->root.destroy();
-            current = nullptr;
-            p->root = {};
-        }
-    });
+    p->waiting = wait_kind::none;
+    if (p->root) {
+        current = p;
+        p->root.destroy();
+        current = nullptr;
+        p->root = {};
+    }
 }
 
 void worker::destroy_leftovers_rest() {
     tl_guard g{this};
     while (message* m = inbox_.pop()) {
         if (is_signal<sig_adopt>(m)) {
-            process* p = signal_data<sig_adopt>(m).p;
+            process* p = signal_data<sig_adopt>(m).p;  // never ran
             if (p->root) p->root.destroy();
             p->root = {};
             release_links(p);
+            p->state = pstate::exited;
+            if (!p->reason)
+                p->reason = new exit_reason{exit_kind::killed, nullptr, "runtime shut down"};
+            p->exited_flag.store(true, std::memory_order_release);
             release(p);
         } else if (is_signal<sig_watch>(m)) {
             release(signal_data<sig_watch>(m).target);
             release(signal_data<sig_watch>(m).who);
         } else if (is_signal<sig_exit_notice>(m)) {
             release(signal_data<sig_exit_notice>(m).who);
+        } else if (is_signal<sig_unwatch>(m)) {
+            release(signal_data<sig_unwatch>(m).target);
         } else if (is_signal<sig_child_exited>(m)) {
-            release(signal_data<sig_child_exited>(m).child);
+            auto& s = signal_data<sig_child_exited>(m);
+            detach_child(s.parent, s.child);
         }
         free_message(m);
     }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
+#include <coronet/when.hpp>
 
 #include "test_runtime.hpp"
 
@@ -54,6 +55,15 @@ task<std::string> joins_cancelled(handle<void> h) {
     } catch (const exit_error& e) {
         co_return to_string(e.reason().kind);
     }
+}
+
+task<int> quick_value() {
+    co_return 9;
+}
+
+task<std::string> first_of(handle<int> done_elsewhere) {
+    auto r = co_await when_any(done_elsewhere, value_after(1, 0ms));
+    co_return std::to_string(r.index);
 }
 
 }  // namespace
@@ -115,6 +125,32 @@ TEST_CASE("a process on one worker joins a process on another", "[core][handle]"
     CHECK(j.id().worker() == 0);
     rt.run();
     CHECK(j.value() == 42);
+}
+
+TEST_CASE("a handle outlives its runtime: id and value stay readable", "[core][handle]") {
+    handle<int> h;
+    pid id;
+    {
+        runtime rt{virtual_config()};
+        h = rt.spawn(quick_value);
+        id = h.id();
+        rt.run();
+    }
+    CHECK(h.id() == id);
+    CHECK(h.value() == 9);
+}
+
+TEST_CASE("an operand that already exited on another worker wins over a new one (CO-1)",
+          "[core][handle]") {
+    runtime rt{virtual_config(2)};
+    spawn_options on1;
+    on1.where = placement::pinned(1);
+    auto done = rt.spawn_opt(on1, quick_value);
+    rt.run();
+    REQUIRE(done.exited());
+    auto h = rt.spawn(first_of, done);
+    rt.run();
+    CHECK(h.value() == "0");
 }
 
 TEST_CASE("join from real threads across workers", "[core][handle][threads]") {

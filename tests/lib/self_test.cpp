@@ -168,6 +168,62 @@ task<std::string> joins_failing_child() {
     }
 }
 
+task<void> chain_link(int left) {
+    if (left > 0) self().spawn(chain_link, left - 1);
+    co_return;
+}
+
+task<void> chain_link_waiting(int left) {
+    if (left > 0) self().spawn(chain_link_waiting, left - 1);
+    co_await self().receive<int>();
+}
+
+task<void> returns_then_child_fails() {
+    auto s = self();
+    s.spawn(blocks_forever, "sibling");
+    s.spawn(failing_child);
+    co_return;  // draining: the failure must still fail us and stop the sibling
+}
+
+task<std::string> sleeps_forever_until_cancelled() {
+    try {
+        co_await self().sleep(infinite);
+        co_return "returned";
+    } catch (const cancelled_error&) {
+        co_return "cancelled@" + std::to_string(ms(self().now()));
+    }
+}
+
+task<std::string> timed_receive_victim() {
+    try {
+        co_await self().sleep(1ms);  // arms its 10 ms deadline after the canceller's
+        auto r = co_await self().receive<int>(9ms);
+        co_return r ? "message" : "nullopt";
+    } catch (const cancelled_error&) {
+        co_return "cancelled";
+    }
+}
+
+task<void> cancel_at_10ms(pid victim) {
+    co_await self().sleep(10ms);  // armed before the victim's 10 ms deadline: runs first
+    cancel(victim, "late");
+}
+
+task<void> child_sees_cancel(bool* seen) {
+    *seen = self().cancelled();
+    co_return;
+}
+
+task<std::string> spawns_after_cancel(bool* seen) {
+    auto s = self();
+    try {
+        co_await s.receive<int>();
+    } catch (const cancelled_error&) {
+    }
+    s.spawn(child_sees_cancel, seen);  // no await here: it would throw again (CX-2)
+    co_return "spawned";
+}
+
 }  // namespace
 
 TEST_CASE("sleeping processes wake in deadline order at their virtual deadlines", "[core][self]") {
@@ -274,6 +330,66 @@ TEST_CASE("joining a failing linked child cancels the joiner with a reason namin
     REQUIRE(h.exited());
     CHECK(h.reason().kind == exit_kind::error);  // LK-1: it fails with the child's error
     CHECK_THAT(h.reason().detail, Catch::Contains("failed: error: child failed"));
+}
+
+TEST_CASE("a chain of 100 000 nested processes exits without deep recursion",
+          "[core][self][lifetime]") {
+    runtime rt{virtual_config()};
+    rt.spawn(chain_link, 100'000);
+    rt.run();
+    CHECK(rt.stats().exited == 100'001);
+}
+
+TEST_CASE("cancelling a chain of 100 000 nested processes does not recurse",
+          "[core][self][cancel]") {
+    runtime rt{virtual_config()};
+    auto h = rt.spawn(chain_link_waiting, 100'000);
+    rt.run_until_idle();
+    CHECK(rt.live_processes() == 100'001);
+    rt.cancel(h.id());
+    rt.run();
+    CHECK(rt.live_processes() == 0);
+    CHECK(h.reason().kind == exit_kind::cancelled);
+}
+
+TEST_CASE("a child failing while its parent drains fails the parent and stops the siblings (LK-1)",
+          "[core][self][lifetime]") {
+    g_log.clear();
+    runtime rt{virtual_config()};
+    auto p = rt.spawn(returns_then_child_fails);
+    CHECK_THROWS_WITH(rt.run(), "child failed");
+    CHECK(g_log == std::vector<std::string>{"sibling"});
+    CHECK(p.reason().kind == exit_kind::error);
+}
+
+TEST_CASE("sleep(infinite) waits until cancelled instead of overflowing", "[core][self][cancel]") {
+    runtime rt{virtual_config()};
+    auto h = rt.spawn(sleeps_forever_until_cancelled);
+    rt.spawn(cancel_after, h.id(), 2s);
+    rt.run();
+    CHECK(h.value() == "cancelled@2000");
+}
+
+TEST_CASE("a cancel that comes after a receive timed out still wins (CX-6)",
+          "[core][self][cancel]") {
+    runtime rt{virtual_config()};
+    auto h = rt.spawn(timed_receive_victim);
+    rt.spawn(cancel_at_10ms, h.id());
+    rt.run();
+    CHECK(h.value() == "cancelled");
+}
+
+TEST_CASE("a child spawned by a cancelled process starts cancelled (CX-1)",
+          "[core][self][cancel]") {
+    runtime rt{virtual_config()};
+    bool seen = false;
+    auto h = rt.spawn(spawns_after_cancel, &seen);
+    rt.run_until_idle();
+    rt.cancel(h.id());
+    rt.run();
+    CHECK(h.value() == "spawned");
+    CHECK(seen);
+    CHECK(rt.stats().exited == 2);
 }
 
 TEST_CASE("self() outside a process is a clear error", "[core][self]") {

@@ -14,6 +14,9 @@ namespace coronet {
 
 /// A handler that only accepts messages for which `pred(const T&)` is true.
 /// Made by `guard(pred, handler)`.
+///
+/// **Thread safety:** used by the receiving process only. **Suspends:**
+/// never; the predicate must not suspend either (it is a plain function).
 template <class Pred, class Handler>
 struct guarded {
     Pred pred;

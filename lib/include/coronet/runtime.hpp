@@ -17,6 +17,9 @@
 namespace coronet {
 
 /// Runtime configuration.
+///
+/// **Thread safety:** a value type, copied into the runtime at construction.
+/// **Suspends:** never.
 struct runtime_config {
     /// Number of workers (OS threads on the real clock). 0 = one per core.
     std::uint32_t workers = 0;
@@ -37,6 +40,8 @@ struct runtime_config {
 
 /// Counters a runtime keeps (read at any time; values are approximate
 /// while workers run).
+///
+/// **Thread safety:** a value type (a snapshot). **Suspends:** never.
 struct runtime_stats {
     std::uint64_t dead_letters = 0;
     std::uint64_t spawned = 0;

@@ -25,6 +25,8 @@
 namespace coronet {
 
 /// What when_any returns: the winner's index and its value.
+///
+/// **Thread safety:** a value type. **Suspends:** never.
 template <class... Ts>
 struct any_result {
     std::size_t index;
@@ -184,6 +186,10 @@ requires(detail::composable<Ops>&&...)
 }
 
 /// `a | b | c` and `a & b & c`: lazy, flattened compositions; co_await them.
+/// Nothing runs until the expression is awaited.
+///
+/// **Thread safety:** inside one process only. **Suspends:** `co_await`
+/// suspends until the composition completes.
 template <bool All, class... Ops>
 struct compose_expr {
     std::tuple<Ops...> ops;

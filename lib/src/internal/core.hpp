@@ -19,12 +19,16 @@ bool cancel_local(process* p, exit_kind kind, const std::string& why);
 void cancel_remote(process* p, exit_kind kind, const std::string& why);
 /// The root task finished: take its result, then drain or finalize.
 void body_done(process* p);
-/// On the parent's worker.
+/// On the parent's worker: the child has exited (finalizes the parent if it
+/// can now exit). child_exited_step does the same but only reports it.
 void child_exited(process* parent, process* child);
+bool child_exited_step(process* parent, process* child);
 /// On the watcher's worker.
 void exit_notice(process* who, std::uint64_t watch_id, std::uint32_t index) noexcept;
 /// On the target's worker.
 void add_watcher(process* target, process* who, std::uint64_t watch_id, std::uint32_t index);
+/// On the target's worker: forgets the watcher entries of an abandoned watch.
+void remove_watcher(process* target, const process* who, std::uint64_t watch_id) noexcept;
 void resume_local(process* p) noexcept;
 /// Inserts a new process on its home worker (owner thread) and queues it.
 void adopt(worker& w, process* p);
@@ -32,6 +36,9 @@ void adopt(worker& w, process* p);
 void process_timer_fired(timer_node* t) noexcept;
 /// I/O readiness for the process with this serial.
 void io_ready_event(worker& w, std::uint64_t serial, std::uint32_t revents) noexcept;
+/// Shutdown only: removes a child from its parent's list and drops the
+/// list's reference, without any exit logic.
+void detach_child(process* parent, process* child) noexcept;
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;
 /// Releases the refs a process holds on others (watchers, children).

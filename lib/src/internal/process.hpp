@@ -49,6 +49,8 @@ struct process {
     bool wake_deferred = false;  // cancelled while waiting: wake after the children
 
     std::uint64_t serial = 0;
+    std::uint64_t node = 0;  // identity kept here: a handle may outlive its runtime
+    std::uint32_t incarnation = 0;
     std::uint32_t slot = 0;
     worker* home = nullptr;
     std::coroutine_handle<> root;

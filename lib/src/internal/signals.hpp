@@ -26,6 +26,11 @@ struct sig_watch {     // register `who` as a watcher of `target` (on this worke
     std::uint64_t watch_id;
     std::uint32_t index;
 };
+struct sig_unwatch {     // drop `who`'s watcher entries of watch `watch_id` on `target`
+    process* target;     // retained
+    const process* who;  // compared only
+    std::uint64_t watch_id;
+};
 struct sig_exit_notice {  // `who` (on this worker): member `index` of watch `watch_id` exited
     process* who;
     std::uint64_t watch_id;

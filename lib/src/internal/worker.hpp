@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <string>
 #include <thread>
 
 #include "internal/mpsc_queue.hpp"
@@ -53,7 +55,7 @@ class worker {
     /// Real clock: the thread's loop.
     void thread_main();
     /// Destroys everything left at shutdown (after the threads stopped).
-    void destroy_leftovers_frames();
+    void destroy_frame(process* p);
     void destroy_leftovers_rest();
 
     // --- any thread ---
@@ -73,6 +75,14 @@ class worker {
     std::atomic<std::uint32_t> load{0};
     std::atomic<bool> sleeping{false};
     std::thread thread;
+
+    struct cancel_request {
+        process* p;  // retained
+        exit_kind kind;
+        std::string why;
+    };
+    std::deque<cancel_request> cancel_queue;  // see cancel_remote
+    bool draining_cancels = false;
 
   private:
     std::uint64_t drain_inbox();
