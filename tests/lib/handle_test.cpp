@@ -1,5 +1,6 @@
 #include "coronet/handle.hpp"
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <catch2/catch.hpp>
@@ -59,6 +60,16 @@ task<std::string> joins_cancelled(handle<void> h) {
 
 task<int> quick_value() {
     co_return 9;
+}
+
+task<std::unique_ptr<int>> move_only_value() {
+    co_return std::make_unique<int>(5);
+}
+
+task<int> joins_move_only() {
+    auto h = self().spawn(move_only_value);
+    std::unique_ptr<int> v = co_await h;
+    co_return v ? *v : -1;
 }
 
 task<std::string> first_of(handle<int> done_elsewhere) {
@@ -125,6 +136,13 @@ TEST_CASE("a process on one worker joins a process on another", "[core][handle]"
     CHECK(j.id().worker() == 0);
     rt.run();
     CHECK(j.value() == 42);
+}
+
+TEST_CASE("join moves a move-only value out", "[core][handle]") {
+    runtime rt{virtual_config()};
+    auto h = rt.spawn(joins_move_only);
+    rt.run();
+    CHECK(h.value() == 5);
 }
 
 TEST_CASE("a handle outlives its runtime: id and value stay readable", "[core][handle]") {

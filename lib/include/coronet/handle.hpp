@@ -52,11 +52,19 @@ class handle {
     /// The exit reason; precondition: exited().
     const exit_reason& reason() const noexcept { return detail::reason_of(p_); }
     /// The process's value, or its error rethrown. Throws std::logic_error
-    /// when the process has not exited yet.
+    /// when the process has not exited yet. A copyable value is copied (every
+    /// join gets it); a move-only value is moved out, so only the first call
+    /// (or join) gets it and later ones see a moved-from value.
     T value() const {
         if (!exited()) throw std::logic_error("coronet::handle::value: process has not exited");
         detail::rethrow_if_failed(p_);
-        if constexpr (!std::is_void_v<T>) return *static_cast<T*>(detail::result_of(p_));
+        if constexpr (!std::is_void_v<T>) {
+            T* v = static_cast<T*>(detail::result_of(p_));
+            if constexpr (std::is_copy_constructible_v<T>)
+                return *v;
+            else
+                return std::move(*v);
+        }
     }
 
     auto operator co_await() const {
