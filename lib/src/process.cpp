@@ -109,6 +109,7 @@ process* finalize_one(process* p) {
     rt.exited.fetch_add(1, std::memory_order_relaxed);
     p->exited_flag.store(true, std::memory_order_release);
     notify_watchers(p);
+    if (p->ext) notify_links_and_monitors(p);
     process* next = nullptr;
     if (process* parent = p->parent) {
         if (parent->home == p->home) {
@@ -138,6 +139,7 @@ void retain(process* p) noexcept {
 void release(process* p) noexcept {
     if (p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         if (p->result) p->ops->destroy(p->result);
+        delete p->ext;
         delete p->reason;
         delete p->pending;
         delete p;
@@ -168,6 +170,12 @@ void rethrow_if_failed(const process* p) {
 
 process* spawn_impl(runtime_impl* rt_in, std::coroutine_handle<> root, const result_ops* ops,
                     const spawn_options& opts, bool linked) {
+    return spawn_impl_ex(rt_in, root, ops, opts, linked, false, nullptr);
+}
+
+process* spawn_impl_ex(runtime_impl* rt_in, std::coroutine_handle<> root, const result_ops* ops,
+                       const spawn_options& opts, bool linked, bool link_spawner,
+                       std::uint64_t* monitor_id) {
     worker* here = tl_worker;
     runtime_impl* rt = rt_in ? rt_in : (here ? &here->rt : nullptr);
     if (!rt) {
@@ -211,6 +219,11 @@ process* spawn_impl(runtime_impl* rt_in, std::coroutine_handle<> root, const res
         rt->add_root(p);
     }
     rt->spawned.fetch_add(1, std::memory_order_relaxed);
+    if (link_spawner || monitor_id) {
+        process* me = require_process("spawn_link / spawn_monitor");
+        if (link_spawner) link_at_spawn(me, p);
+        if (monitor_id) *monitor_id = monitor_at_spawn(me, p);
+    }
 
     if (&home == here) {
         adopt(home, p);
@@ -383,7 +396,10 @@ bool child_exited_step(process* parent, process* child) {
     unlink_child(parent, child);
     --parent->live_children;
     const exit_reason* r = child->reason;
-    if (child->linked && r && (r->kind == exit_kind::error || r->kind == exit_kind::killed)) {
+    if (child->linked && trap_child_exit(parent, child)) {
+        // LK-1: a parent that traps exits gets exit_msg and keeps running.
+    } else if (child->linked && r &&
+               (r->kind == exit_kind::error || r->kind == exit_kind::killed)) {
         const std::string why = "child " + to_string(pid_of(child)) + " failed: " + to_string(*r);
         if (parent->state == pstate::running) {
             if (!parent->pending || parent->pending->kind != exit_kind::error) {

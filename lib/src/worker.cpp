@@ -81,7 +81,9 @@ void worker::dispatch(message* m) {
         deliver_user(m);
         return;
     }
-    if (is_signal<sig_adopt>(m)) {
+    if (dispatch_link_signal(*this, m)) {
+        // handled (links.cpp)
+    } else if (is_signal<sig_adopt>(m)) {
         adopt(*this, signal_data<sig_adopt>(m).p);
     } else if (is_signal<sig_cancel>(m)) {
         if (process* p = table.find(m->target_slot, m->target)) {

@@ -8,6 +8,8 @@
 
 #include "coronet/detail/process_ops.hpp"
 #include "coronet/handle.hpp"
+#include "coronet/link.hpp"
+#include "coronet/monitor.hpp"
 #include "coronet/pid.hpp"
 #include "coronet/receive.hpp"
 #include "coronet/spawn.hpp"
@@ -85,12 +87,29 @@ class self_ref {
         return detail::spawn_fn(nullptr, o, std::forward<Fn>(fn), std::forward<Args>(args)...);
     }
 
+    /// Spawns a child linked with this process (LK-2), atomically: the link
+    /// exists before the child runs.
+    template <class Fn, class... Args>
+    auto spawn_link(Fn&& fn, Args&&... args) const {
+        return detail::spawn_fn_ex(true, nullptr, std::forward<Fn>(fn),
+                                   std::forward<Args>(args)...);
+    }
+    /// Spawns a child and monitors it, atomically (MO-1). The child is also
+    /// part of this process's tree (LK-1 still applies).
+    template <class Fn, class... Args>
+    auto spawn_monitor(Fn&& fn, Args&&... args) const {
+        std::uint64_t id = 0;
+        auto h = detail::spawn_fn_ex(false, &id, std::forward<Fn>(fn), std::forward<Args>(args)...);
+        return std::pair{std::move(h), monitor_ref{id_of_self(), id}};
+    }
+
     /// Number of messages waiting in the mailbox.
     std::size_t mailbox_size() const noexcept;
     /// True once this process has been cancelled.
     bool cancelled() const noexcept;
 
   private:
+    coronet::pid id_of_self() const noexcept { return detail::pid_of(p_); }
     detail::process* p_;
 };
 

@@ -33,4 +33,17 @@ auto spawn_fn(runtime_impl* rt, const spawn_options& opts, Fn&& fn, Args&&... ar
     return spawn_task(rt, std::invoke(fn, std::forward<Args>(args)...), opts, true);
 }
 
+/// spawn_fn for spawn_link / spawn_monitor: the link (both ways) or the
+/// monitor exists before the child can run. A spawn_link child is not also
+/// linked through the tree (one exit signal, not two).
+template <class Fn, class... Args>
+auto spawn_fn_ex(bool link, std::uint64_t* monitor_id, Fn&& fn, Args&&... args) {
+    using task_t = spawn_task_t<Fn, Args...>;
+    static_assert(is_task<task_t>::value, "a process function must return coronet::task<T>");
+    using T = typename task_t::value_type;
+    auto h = std::invoke(fn, std::forward<Args>(args)...).release();
+    return handle<T>{
+        spawn_impl_ex(nullptr, h, &result_ops_of<T>, spawn_options{}, !link, link, monitor_id)};
+}
+
 }  // namespace coronet::detail

@@ -39,6 +39,17 @@ void io_ready_event(worker& w, std::uint64_t serial, std::uint32_t revents) noex
 /// Shutdown only: removes a child from its parent's list and drops the
 /// list's reference, without any exit logic.
 void detach_child(process* parent, process* child) noexcept;
+/// links.cpp: handles a link/monitor signal on the target's worker; false
+/// when `m` is not one.
+bool dispatch_link_signal(worker& w, message* m);
+/// links.cpp: at exit, tells linked and monitoring processes.
+void notify_links_and_monitors(process* p);
+/// links.cpp: true (and the exit_msg delivered) when a trapping parent takes
+/// a linked child's exit as a message instead of failing (LK-1).
+bool trap_child_exit(process* parent, process* child);
+/// links.cpp: spawn_link / spawn_monitor set up before the child is published.
+void link_at_spawn(process* spawner, process* child);
+std::uint64_t monitor_at_spawn(process* spawner, process* child);
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;
 /// Releases the refs a process holds on others (watchers, children).

@@ -6,11 +6,13 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <vector>
 
 #include "coronet/detail/message_node.hpp"
 #include "coronet/detail/pool.hpp"
 #include "coronet/detail/process_ops.hpp"
 #include "coronet/exit_reason.hpp"
+#include "coronet/pid.hpp"
 #include "internal/timer_heap.hpp"
 
 namespace coronet::detail {
@@ -29,6 +31,24 @@ struct watcher {
 };
 
 struct io_wait_state;
+
+/// Links and monitors of a process: allocated on first use, so that a
+/// process that never links costs nothing. Holds pids, never pointers.
+struct process_ext {
+    struct monitored_by_entry {
+        pid watcher;
+        std::uint64_t id;
+    };
+    struct my_monitor {
+        std::uint64_t id;
+        pid target;
+    };
+    std::vector<pid> links;
+    std::vector<monitored_by_entry> monitored_by;
+    std::vector<my_monitor> monitors;  // the active monitors this process owns
+    std::uint64_t next_monitor = 1;
+    bool trap = false;
+};
 
 struct process {
     static void* operator new(std::size_t n) { return pool_alloc(n); }
@@ -83,6 +103,12 @@ struct process {
     exit_reason* pending = nullptr;  // why it is being cancelled / failed
     exit_reason* reason = nullptr;   // set at exit; null = normal
     void* result = nullptr;
+    process_ext* ext = nullptr;
+
+    process_ext& extension() {
+        if (!ext) ext = new process_ext;
+        return *ext;
+    }
 };
 
 inline process* from_timer(timer_node* t) noexcept {

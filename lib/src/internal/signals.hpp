@@ -7,6 +7,7 @@
 
 #include "coronet/detail/message_node.hpp"
 #include "coronet/exit_reason.hpp"
+#include "coronet/pid.hpp"
 
 namespace coronet::detail {
 
@@ -39,6 +40,32 @@ struct sig_exit_notice {  // `who` (on this worker): member `index` of watch `wa
 struct sig_child_exited {  // `parent` (on this worker): `child` exited
     process* parent;
     process* child;
+};
+
+// Links and monitors (links.cpp). Target: m->target / m->target_slot.
+struct sig_link {
+    pid from;
+};
+struct sig_unlink {
+    pid from;
+};
+struct sig_exit_signal {
+    pid from;
+    exit_reason reason;
+    bool via_link;  // false: coronet::exit(pid, reason)
+};
+struct sig_monitor {
+    pid watcher;
+    std::uint64_t id;
+};
+struct sig_demonitor {
+    pid watcher;
+    std::uint64_t id;
+};
+struct sig_down {  // to the watcher
+    pid who;
+    std::uint64_t id;
+    exit_reason reason;
 };
 
 template <class S, class... A>
