@@ -109,7 +109,10 @@ process* finalize_one(process* p) {
     rt.exited.fetch_add(1, std::memory_order_relaxed);
     p->exited_flag.store(true, std::memory_order_release);
     notify_watchers(p);
-    if (p->ext) notify_links_and_monitors(p);
+    if (p->ext) {
+        release_names(p);  // before anyone can learn of the exit (NM-1)
+        notify_links_and_monitors(p);
+    }
     process* next = nullptr;
     if (process* parent = p->parent) {
         if (parent->home == p->home) {

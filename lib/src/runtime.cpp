@@ -168,6 +168,13 @@ void runtime::cancel(const pid& target, std::string_view why) {
     detail::cancel_impl(impl_.get(), target, exit_kind::cancelled, std::string(why).c_str());
 }
 
+bool runtime::register_name(std::string name, const pid& p) {
+    return detail::register_name_impl(*impl_, std::move(name), p);
+}
+std::optional<pid> runtime::whereis(std::string_view name) const {
+    return detail::whereis_impl(*impl_, name);
+}
+
 void runtime::resume(const pid& target) {
     detail::resume_impl(impl_.get(), target);
 }

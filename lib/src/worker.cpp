@@ -83,6 +83,8 @@ void worker::dispatch(message* m) {
     }
     if (dispatch_link_signal(*this, m)) {
         // handled (links.cpp)
+    } else if (is_signal<sig_name_owned>(m)) {
+        name_owned(*this, m);
     } else if (is_signal<sig_adopt>(m)) {
         adopt(*this, signal_data<sig_adopt>(m).p);
     } else if (is_signal<sig_cancel>(m)) {

@@ -9,6 +9,7 @@
 #include "coronet/link.hpp"
 #include "coronet/message.hpp"
 #include "coronet/monitor.hpp"
+#include "coronet/names.hpp"
 #include "coronet/outcome.hpp"
 #include "coronet/pid.hpp"
 #include "coronet/placement.hpp"

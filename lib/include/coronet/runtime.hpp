@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "coronet/detail/process_ops.hpp"
 #include "coronet/handle.hpp"
+#include "coronet/names.hpp"
 #include "coronet/pid.hpp"
 #include "coronet/spawn.hpp"
 #include "coronet/time.hpp"
@@ -84,6 +86,17 @@ class runtime {
     void send(const pid& to, Msg&& msg) {
         detail::send_impl(impl_.get(), to,
                           detail::make_message<std::decay_t<Msg>>(std::forward<Msg>(msg)));
+    }
+    /// Registers `name` for `p` from outside (see coronet::register_name).
+    bool register_name(std::string name, const pid& p);
+    /// The pid registered as `name`, if any (any thread).
+    std::optional<pid> whereis(std::string_view name) const;
+    /// Sends to the process registered as `name` (dead letter if none).
+    template <class Msg>
+    void send(std::string_view name, Msg&& msg) {
+        detail::send_named(impl_.get(), name,
+                           detail::make_message<std::decay_t<Msg>>(std::forward<Msg>(msg)),
+                           nullptr);
     }
     /// Requests cancellation of a process (CX-1).
     void cancel(const pid& target, std::string_view why = "cancelled");

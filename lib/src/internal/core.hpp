@@ -2,7 +2,9 @@
 // Process lifecycle operations shared by the runtime's translation units.
 // All run on the process's home worker unless stated otherwise.
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "internal/process.hpp"
 #include "internal/runtime_impl.hpp"
@@ -50,6 +52,12 @@ bool trap_child_exit(process* parent, process* child);
 /// links.cpp: spawn_link / spawn_monitor set up before the child is published.
 void link_at_spawn(process* spawner, process* child);
 std::uint64_t monitor_at_spawn(process* spawner, process* child);
+/// names.cpp
+bool register_name_impl(runtime_impl& rt, std::string name, const pid& p);
+bool unregister_name_impl(runtime_impl& rt, std::string_view name);
+std::optional<pid> whereis_impl(runtime_impl& rt, std::string_view name);
+void release_names(process* p);
+void name_owned(worker& w, message* m);
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;
 /// Releases the refs a process holds on others (watchers, children).

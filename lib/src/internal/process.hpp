@@ -6,6 +6,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "coronet/detail/message_node.hpp"
@@ -48,6 +49,7 @@ struct process_ext {
     std::vector<my_monitor> monitors;  // the active monitors this process owns
     std::uint64_t next_monitor = 1;
     bool trap = false;
+    std::vector<std::string> names;  // registered names it holds (NM-1)
 };
 
 struct process {

@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -60,6 +62,9 @@ class runtime_impl {
     bool threads_started = false;
     bool shut_down = false;
     int master_ep = -1;
+
+    std::mutex names_m;
+    std::unordered_map<std::string, pid> names;  // guarded by names_m
 
     std::mutex m;
     std::condition_variable cv;

@@ -68,6 +68,10 @@ struct sig_down {  // to the watcher
     exit_reason reason;
 };
 
+struct sig_name_owned {  // target: the holder of a name registered from elsewhere
+    std::string name;
+};
+
 template <class S, class... A>
 message* make_signal(A&&... a) {
     return make_message<S, msg_kind::signal>(S{std::forward<A>(a)...});
