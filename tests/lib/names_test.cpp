@@ -36,7 +36,6 @@ task<std::string> after_holder_exit() {
     bool taken = register_name("server", s.id());
     co_return std::string(where ? "still bound" : "released") +
         (taken ? ", re-registered" : ", clash");
-    (void)holder;
 }
 
 task<void> waits() {
