@@ -277,8 +277,6 @@ void resume_local(process* p) noexcept {
 
 // ---------------------------------------------------------------- cancel
 
-namespace {
-
 void wake_cancelled(process* p) noexcept {
     bool wake = true;
     switch (p->waiting) {
@@ -301,6 +299,8 @@ void wake_cancelled(process* p) noexcept {
     if (wake) finish_wait(p);
 }
 
+namespace {
+
 /// LT-4: children stop one at a time, last spawned first; the next one is
 /// asked only when the previous one has exited (child_exited calls back).
 /// When none is left, a cancelled parent that waits is woken to clean up.
@@ -320,7 +320,7 @@ void continue_teardown(process* p) {
     p->teardown = false;
     if (p->wake_deferred) {
         p->wake_deferred = false;
-        if (p->state == pstate::running) wake_cancelled(p);
+        if (p->state == pstate::running && is_cancelled(p)) wake_cancelled(p);
     }
 }
 
@@ -339,7 +339,7 @@ bool cancel_local(process* p, exit_kind kind, const std::string& why) {
     if (p->live_children > 0) {
         p->wake_deferred = p->waiting != wait_kind::none;
         start_teardown(p, true);
-    } else {
+    } else if (is_cancelled(p)) {  // a shielded section keeps waiting (CX-4)
         wake_cancelled(p);
     }
     return true;

@@ -13,6 +13,11 @@
 
 namespace coronet::detail {
 
+time_point deadline_after(time_point now, duration d) noexcept {
+    if (d >= time_point::max() - now) return time_point::max();
+    return now + d;
+}
+
 namespace {
 
 // epoll's tag for a process: its slot, and the low bits of its serial's counter.
@@ -21,14 +26,8 @@ std::uint64_t io_tag(const process* p) noexcept {
 }
 
 [[noreturn]] void throw_cancelled(process* p) {
+    if (!p->cancelled) throw cancelled_error("deadline");  // a with_timeout scope fired
     throw cancelled_error(p->pending ? p->pending->detail : std::string("cancelled"));
-}
-
-/// now + d, saturating: an infinite (or huge) duration gives time_point::max(),
-/// which means "no timer".
-time_point deadline_after(time_point now, duration d) noexcept {
-    if (d >= time_point::max() - now) return time_point::max();
-    return now + d;
 }
 
 void arm_timeout(process* p, duration timeout) {
@@ -43,7 +42,7 @@ void arm_timeout(process* p, duration timeout) {
 
 bool receive_ready(receive_wait& w) {
     process* p = require_process("receive");
-    if (p->cancelled) {
+    if (is_cancelled(p)) {
         w.outcome = wait_outcome::cancelled;
         return true;
     }
@@ -78,7 +77,7 @@ message* receive_take(receive_wait& w) {
             throw_cancelled(p);
         case wait_outcome::timeout:
         case wait_outcome::pending:
-            if (p->cancelled) throw_cancelled(p);  // CX-6: only a matched message beats it
+            if (is_cancelled(p)) throw_cancelled(p);  // CX-6: only a matched message beats it
             return nullptr;
         case wait_outcome::ready:
             break;
@@ -96,7 +95,7 @@ message* receive_take(receive_wait& w) {
 
 bool park_ready(park_wait& w) {
     process* p = require_process(w.kind == 0 ? "sleep" : w.kind == 1 ? "suspend" : "yield");
-    if (p->cancelled) {
+    if (is_cancelled(p)) {
         w.outcome = wait_outcome::cancelled;
         return true;
     }
@@ -129,7 +128,7 @@ void park_suspend(park_wait& w, std::coroutine_handle<> h) {
 // was already decided when the cancel arrived.
 bool park_take(park_wait& w) {
     process* p = tl_worker->current;
-    if (w.outcome == wait_outcome::cancelled || p->cancelled) throw_cancelled(p);
+    if (w.outcome == wait_outcome::cancelled || is_cancelled(p)) throw_cancelled(p);
     return w.outcome == wait_outcome::ready;
 }
 
@@ -250,7 +249,7 @@ bool exit_watch::awaiter::await_ready() {
     w->need_ = need;
     w->shielded_ = shielded;
     w->cancelled_ = false;
-    if (!shielded && p->cancelled) {
+    if (!shielded && is_cancelled(p)) {
         w->cancelled_ = true;
         return true;
     }
@@ -266,14 +265,14 @@ void exit_watch::awaiter::await_suspend(std::coroutine_handle<> h) {
 
 void exit_watch::awaiter::await_resume() {
     process* p = tl_worker->current;
-    if (w->cancelled_ || (!shielded && p->cancelled)) throw_cancelled(p);
+    if (w->cancelled_ || (!shielded && is_cancelled(p))) throw_cancelled(p);
 }
 
 // ---------------------------------------------------------------- I/O
 
 bool io_wait_ready(io_wait& w) {
     process* p = require_process("wait_io");
-    if (p->cancelled) {
+    if (is_cancelled(p)) {
         w.outcome = wait_outcome::cancelled;
         return true;
     }
@@ -296,7 +295,7 @@ void io_wait_suspend(io_wait& w, std::coroutine_handle<> h) {
 
 std::uint32_t io_wait_take(io_wait& w) {
     process* p = tl_worker->current;
-    if (w.outcome == wait_outcome::cancelled || p->cancelled) throw_cancelled(p);
+    if (w.outcome == wait_outcome::cancelled || is_cancelled(p)) throw_cancelled(p);
     return w.outcome == wait_outcome::ready ? w.revents : 0;
 }
 

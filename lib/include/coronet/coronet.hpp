@@ -3,6 +3,7 @@
 /// The umbrella header of coronet::core, for users. (The library itself
 /// includes the individual headers.)
 
+#include "coronet/cancel_scope.hpp"
 #include "coronet/exit_reason.hpp"
 #include "coronet/handle.hpp"
 #include "coronet/io.hpp"

@@ -12,6 +12,10 @@
 
 namespace coronet::detail {
 
+/// Ends the current wait with "cancelled" (where the wait allows it).
+void wake_cancelled(process* p) noexcept;
+/// now + d, saturating at time_point::max() ("no deadline").
+time_point deadline_after(time_point now, duration d) noexcept;
 /// Ends the current wait and queues the process.
 void finish_wait(process* p) noexcept;
 /// Makes the transition to cancelled (CX-1); false if already cancelling or

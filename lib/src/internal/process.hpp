@@ -65,10 +65,12 @@ struct process {
     bool linked = false;  // abnormal exit fails the parent (LK-1)
     bool daemon = false;
     bool resume_permit = false;
-    bool cancel_sent = false;    // the parent has asked this child to stop
-    bool teardown = false;       // stopping children one by one (LT-4)
-    bool teardown_all = false;   // all children, or only the daemons
-    bool wake_deferred = false;  // cancelled while waiting: wake after the children
+    bool cancel_sent = false;           // the parent has asked this child to stop
+    bool teardown = false;              // stopping children one by one (LT-4)
+    bool teardown_all = false;          // all children, or only the daemons
+    bool wake_deferred = false;         // cancelled while waiting: wake after the children
+    std::uint16_t shields = 0;          // open shielded() sections (CX-4)
+    std::uint16_t fired_deadlines = 0;  // with_timeout scopes whose deadline passed (CX-5)
 
     std::uint64_t serial = 0;
     std::uint64_t node = 0;  // identity kept here: a handle may outlive its runtime
@@ -112,6 +114,12 @@ struct process {
         return *ext;
     }
 };
+
+/// What every suspension point asks: cancelled, or inside a deadline scope
+/// that fired, and not shielded.
+inline bool is_cancelled(const process* p) noexcept {
+    return (p->cancelled || p->fired_deadlines != 0) && p->shields == 0;
+}
 
 inline process* from_timer(timer_node* t) noexcept {
     return reinterpret_cast<process*>(reinterpret_cast<char*>(t) - offsetof(process, timer));

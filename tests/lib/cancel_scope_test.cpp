@@ -1,0 +1,126 @@
+#include "coronet/cancel_scope.hpp"
+
+#include <string>
+#include <catch2/catch.hpp>
+#include <coronet/runtime.hpp>
+#include <coronet/self.hpp>
+
+#include "test_runtime.hpp"
+
+using namespace coronet;
+using namespace coronet::test;
+
+namespace {
+
+task<int> recv_int() {
+    co_return co_await self().receive<int>();
+}
+
+task<std::string> tcx03() {
+    auto s = self();
+    std::string out;
+    try {
+        co_await with_timeout(1s, recv_int());
+        out = "received";
+    } catch (const timeout_error&) {
+        out = "timeout@" + std::to_string(ms(s.now()));
+    }
+    co_await s.sleep(10ms);  // the enclosing scope still runs: awaits work
+    int v = co_await with_timeout(1s, recv_int());
+    co_return out + ", then " + std::to_string(v) + "@" + std::to_string(ms(s.now()));
+}
+
+task<void> send_at(pid to, duration d, int v) {
+    co_await self().sleep(d);
+    send(to, v);
+}
+
+task<int> nested() {
+    // The inner deadline (50 ms) fires first; the outer (1 s) does not.
+    try {
+        co_await with_timeout(1s, with_timeout(50ms, recv_int()));
+    } catch (const timeout_error&) {
+        co_return static_cast<int>(ms(self().now()));
+    }
+    co_return -1;
+}
+
+task<void> cleanup_for(duration d, std::string* log) {
+    co_await self().sleep(d);
+    *log += "cleanup done@" + std::to_string(ms(self().now()));
+}
+
+task<void> shielded_cleanup(duration cleanup, std::string* log) {
+    try {
+        co_await self().receive<int>();
+    } catch (const cancelled_error&) {
+        *log += "cancelled@" + std::to_string(ms(self().now())) + "; ";
+    }
+    co_await shielded(5s, cleanup_for(cleanup, log));
+}
+
+task<void> cancel_at(pid p, duration d) {
+    co_await self().sleep(d);
+    cancel(p, "test");
+}
+
+task<std::string> outer_cancel_inside_timeout() {
+    try {
+        co_await with_timeout(1s, recv_int());
+        co_return "received";
+    } catch (const timeout_error&) {
+        co_return "timeout";
+    } catch (const cancelled_error&) {
+        co_return "cancelled@" + std::to_string(ms(self().now()));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("with_timeout(1s, recv()) times out at 1 s and the enclosing scope runs on (T-CX-03)",
+          "[core][scope][cancel]") {
+    runtime rt{virtual_config()};
+    auto h = rt.spawn(tcx03);
+    rt.spawn(send_at, h.id(), 1500ms, 42);
+    rt.run();
+    CHECK(h.value() == "timeout@1000, then 42@1500");
+}
+
+TEST_CASE("nested deadlines: the inner one fires, the outer one is untouched",
+          "[core][scope][cancel]") {
+    runtime rt{virtual_config()};
+    auto h = rt.spawn(nested);
+    rt.run();
+    CHECK(h.value() == 50);
+}
+
+TEST_CASE("a shielded cleanup within its budget completes (T-CX-02)", "[core][scope][cancel]") {
+    runtime rt{virtual_config()};
+    std::string log;
+    auto h = rt.spawn(shielded_cleanup, 2s, &log);
+    rt.spawn(cancel_at, h.id(), 100ms);
+    rt.run();
+    CHECK(log == "cancelled@100; cleanup done@2100");
+    CHECK(h.reason().kind == exit_kind::normal);  // it caught the cancel and returned
+}
+
+TEST_CASE("a shielded cleanup over its budget is killed at cancel + 5 s (T-CX-02)",
+          "[core][scope][cancel]") {
+    runtime rt{virtual_config()};
+    std::string log;
+    auto h = rt.spawn(shielded_cleanup, 10s, &log);
+    rt.spawn(cancel_at, h.id(), 100ms);
+    CHECK_THROWS(rt.run());  // a killed root is a root failure (LK-4)
+    CHECK(log == "cancelled@100; ");
+    CHECK(h.reason().kind == exit_kind::killed);
+    CHECK(ms(rt.now()) == 5100);
+}
+
+TEST_CASE("a cancel of the process inside with_timeout is a cancel, not a timeout",
+          "[core][scope][cancel]") {
+    runtime rt{virtual_config()};
+    auto h = rt.spawn(outer_cancel_inside_timeout);
+    rt.spawn(cancel_at, h.id(), 200ms);
+    rt.run();
+    CHECK(h.value() == "cancelled@200");
+}
