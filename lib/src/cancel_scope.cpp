@@ -32,6 +32,7 @@ void scope_fired(timer_node* t) noexcept {
                 new exit_reason{exit_kind::killed, nullptr, "shielded section exceeded its budget"};
         }
         p->cancelled = true;
+        p->killed = true;  // also through enclosing shields
     }
     if (is_cancelled(p)) wake_cancelled(p);
 }

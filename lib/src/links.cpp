@@ -69,11 +69,13 @@ bool erase_pid(std::vector<pid>& v, const pid& x) {
 /// The process exits with `r` (LK-2): cancelled with `r` as its reason.
 void force_exit(process* p, const exit_reason& r) {
     if (p->state == pstate::exited) return;
+    if (r.kind == exit_kind::killed) p->killed = true;  // no shield holds a kill off
     if (p->state == pstate::draining) {
         if (!p->reason || p->reason->is_normal()) {
             delete p->reason;
             p->reason = new exit_reason(r);
         }
+        start_teardown(p, true);  // its children must go too, not be waited for
         return;
     }
     if (!p->pending ||
@@ -82,6 +84,9 @@ void force_exit(process* p, const exit_reason& r) {
         p->pending = new exit_reason(r);
     }
     cancel_local(p, r.kind, r.detail.empty() ? to_string(r) : r.detail);
+    // An already cancelled process (e.g. waiting in a shielded section) is
+    // not woken by cancel_local again: a kill wakes it itself.
+    if (p->killed && p->live_children == 0) wake_cancelled(p);
 }
 
 void on_exit_signal(process* p, const sig_exit_signal& s) {
@@ -202,6 +207,12 @@ void link(const pid& other) {
     auto& links = me->extension().links;
     if (other == pid_of(me) || std::find(links.begin(), links.end(), other) != links.end()) return;
     links.push_back(other);
+    if (!me->home->rt.is_local(other)) {  // no such process here: noproc at once
+        post_signal(
+            me->home->rt, pid_of(me),
+            make_signal<sig_exit_signal>(other, exit_reason{exit_kind::noproc, nullptr, {}}, true));
+        return;
+    }
     post_signal(me->home->rt, other, make_signal<sig_link>(pid_of(me)));
 }
 
@@ -236,7 +247,11 @@ monitor_ref monitor(const pid& target) {
     auto& ext = me->extension();
     const std::uint64_t id = ext.next_monitor++;
     ext.monitors.push_back({id, target});
-    post_signal(me->home->rt, target, make_signal<sig_monitor>(pid_of(me), id));
+    if (!me->home->rt.is_local(target))  // no such process here: noproc at once (MO-1)
+        post_signal(me->home->rt, pid_of(me),
+                    make_signal<sig_down>(target, id, exit_reason{exit_kind::noproc, nullptr, {}}));
+    else
+        post_signal(me->home->rt, target, make_signal<sig_monitor>(pid_of(me), id));
     return monitor_ref{pid_of(me), id};
 }
 

@@ -49,10 +49,18 @@ bool register_name_impl(runtime_impl& rt, std::string name, const pid& p) {
 }
 
 bool unregister_name_impl(runtime_impl& rt, std::string_view name) {
-    std::lock_guard lk(rt.names_m);
-    auto it = rt.names.find(std::string(name));
-    if (it == rt.names.end()) return false;
-    rt.names.erase(it);
+    {
+        std::lock_guard lk(rt.names_m);
+        auto it = rt.names.find(std::string(name));
+        if (it == rt.names.end()) return false;
+        rt.names.erase(it);
+    }
+    // The caller's own record forgets it too (a holder on another worker
+    // keeps a stale entry until it exits; release_names checks the pid).
+    if (process* me = current_process(); me && me->ext) {
+        auto& v = me->ext->names;
+        v.erase(std::remove(v.begin(), v.end(), name), v.end());
+    }
     return true;
 }
 

@@ -67,7 +67,6 @@ worker& choose_home(runtime_impl& rt, worker* here, process* parent, const place
 }
 
 void finalize(process* p);
-void start_teardown(process* p, bool all);
 void continue_teardown(process* p);
 
 void notify_watchers(process* p) {
@@ -107,12 +106,10 @@ process* finalize_one(process* p) {
     w.table.erase(p->slot);
     w.load.fetch_sub(1, std::memory_order_relaxed);
     rt.exited.fetch_add(1, std::memory_order_relaxed);
+    if (p->ext) release_names(p);  // before anyone can learn of the exit (NM-1)
     p->exited_flag.store(true, std::memory_order_release);
     notify_watchers(p);
-    if (p->ext) {
-        release_names(p);  // before anyone can learn of the exit (NM-1)
-        notify_links_and_monitors(p);
-    }
+    if (p->ext) notify_links_and_monitors(p);
     process* next = nullptr;
     if (process* parent = p->parent) {
         if (parent->home == p->home) {
@@ -324,13 +321,13 @@ void continue_teardown(process* p) {
     }
 }
 
+}  // namespace
+
 void start_teardown(process* p, bool all) {
     p->teardown = true;
     p->teardown_all = p->teardown_all || all;
     continue_teardown(p);
 }
-
-}  // namespace
 
 bool cancel_local(process* p, exit_kind kind, const std::string& why) {
     if (p->state == pstate::exited || p->cancelled) return false;

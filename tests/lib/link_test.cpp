@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 #include <catch2/catch.hpp>
+#include <coronet/cancel_scope.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 
@@ -82,6 +83,36 @@ task<void> sends_normal_exit(pid target) {
     co_return;
 }
 
+task<void> long_child() {
+    co_await self().sleep(10s);
+}
+
+task<void> returns_with_long_child() {
+    self().spawn(long_child);
+    co_return;  // draining from now on
+}
+
+task<void> sleeps_shielded() {
+    try {
+        co_await self().receive<int>();
+    } catch (const cancelled_error&) {
+    }
+    co_await shielded(3s, [](int) -> task<void> { co_await self().sleep(2s); }(0));
+}
+
+task<void> kills_at(pid target, duration d) {
+    co_await self().sleep(d);
+    coronet::exit(target, exit_reason{exit_kind::killed, nullptr, "kill"});
+}
+
+task<std::string> links_to_foreign(pid foreign) {
+    trap_exit(true);
+    link(foreign);
+    auto m = co_await self().receive<exit_msg>(1s);
+    co_return m ? std::string(to_string(m->reason.kind)) + "@" + std::to_string(ms(self().now()))
+                : "nothing";
+}
+
 }  // namespace
 
 TEST_CASE("a normal exit of a linked peer: ignored unless trapping (T-LK-01)", "[core][link]") {
@@ -157,6 +188,36 @@ TEST_CASE("a normal exit signal is ignored by a process that does not trap exits
     rt.spawn(sends_normal_exit, h.id());
     rt.run();
     CHECK(h.value() == "alive@20");
+}
+
+TEST_CASE("a kill reaches a parent whose body returned: its children go too (LK-2)",
+          "[core][link]") {
+    runtime rt{virtual_config()};
+    auto p = rt.spawn(returns_with_long_child);
+    rt.spawn(kills_at, p.id(), 10ms);
+    CHECK_THROWS(rt.run());  // a killed root is a root failure
+    CHECK(p.reason().kind == exit_kind::killed);
+    CHECK(ms(rt.now()) == 10);
+}
+
+TEST_CASE("a kill is not held off by a shielded section (CX-4)", "[core][link][scope]") {
+    runtime rt{virtual_config()};
+    auto p = rt.spawn(sleeps_shielded);
+    rt.run_until_idle();
+    rt.cancel(p.id());  // enters the shielded 2 s sleep
+    rt.spawn(kills_at, p.id(), 10ms);
+    CHECK_THROWS(rt.run());
+    CHECK(p.reason().kind == exit_kind::killed);
+    CHECK(ms(rt.now()) == 10);
+}
+
+TEST_CASE("linking to a pid of another node gives noproc at once", "[core][link]") {
+    runtime other{virtual_config()};
+    pid foreign = other.spawn(long_child).id();
+    runtime rt{virtual_config()};
+    auto h = rt.spawn(links_to_foreign, foreign);
+    rt.run();
+    CHECK(h.value() == "noproc@0");
 }
 
 TEST_CASE("links across real worker threads propagate a failure", "[core][link][threads]") {

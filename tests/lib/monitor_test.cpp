@@ -97,6 +97,12 @@ task<std::string> order_across_workers(int n) {
     co_return std::string(ordered ? "ordered " : "disordered ") + std::to_string(expected);
 }
 
+task<std::string> monitors_foreign(pid foreign) {
+    auto r = monitor(foreign);
+    auto d = co_await self().receive<down_msg>(1s);
+    co_return d && d->ref == r ? std::string(to_string(d->reason.kind)) : "nothing";
+}
+
 }  // namespace
 
 TEST_CASE("two monitors give two downs with distinct refs, once each (T-MO-01)",
@@ -117,6 +123,18 @@ TEST_CASE("monitoring a dead pid gives noproc at once (T-MO-01)", "[core][monito
     auto h = rt.spawn(monitors_dead, dead.id());
     rt.run();
     CHECK(h.value() == "ref ok noproc@0");
+}
+
+TEST_CASE("monitoring a pid of another node or the null pid gives noproc (MO-1)",
+          "[core][monitor]") {
+    runtime other{virtual_config()};
+    pid foreign = other.spawn(lives_for, 1s).id();
+    runtime rt{virtual_config()};
+    auto a = rt.spawn(monitors_foreign, foreign);
+    auto b = rt.spawn(monitors_foreign, pid{});
+    rt.run();
+    CHECK(a.value() == "noproc");
+    CHECK(b.value() == "noproc");
 }
 
 TEST_CASE("demonitor with flush leaves no down in the mailbox (T-MO-01, MO-2)", "[core][monitor]") {

@@ -14,7 +14,10 @@
 namespace coronet {
 
 /// Binds `name` to `p`. Names are unique: false when the name is taken (the
-/// binding is unchanged), or when `p` is not a live process of this node.
+/// binding is unchanged), or when `p` is not a process of this node, or is
+/// known to have exited. For a `p` on another worker the liveness check is
+/// made there, just after: if `p` had already exited, the name is released
+/// again at once (a whereis in between may still see it).
 /// The name is released when its holder exits. Inside a process (use
 /// runtime::register_name from outside). Never suspends.
 bool register_name(std::string name, const pid& p);

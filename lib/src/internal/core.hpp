@@ -12,6 +12,8 @@
 
 namespace coronet::detail {
 
+/// Starts stopping all children, last spawned first (LT-4).
+void start_teardown(process* p, bool all);
 /// Ends the current wait with "cancelled" (where the wait allows it).
 void wake_cancelled(process* p) noexcept;
 /// now + d, saturating at time_point::max() ("no deadline").

@@ -69,6 +69,7 @@ struct process {
     bool teardown = false;              // stopping children one by one (LT-4)
     bool teardown_all = false;          // all children, or only the daemons
     bool wake_deferred = false;         // cancelled while waiting: wake after the children
+    bool killed = false;                // kill: no shield holds it off (CX-4, LK-2)
     std::uint16_t shields = 0;          // open shielded() sections (CX-4)
     std::uint16_t fired_deadlines = 0;  // with_timeout scopes whose deadline passed (CX-5)
 
@@ -118,7 +119,7 @@ struct process {
 /// What every suspension point asks: cancelled, or inside a deadline scope
 /// that fired, and not shielded.
 inline bool is_cancelled(const process* p) noexcept {
-    return (p->cancelled || p->fired_deadlines != 0) && p->shields == 0;
+    return p->killed || ((p->cancelled || p->fired_deadlines != 0) && p->shields == 0);
 }
 
 inline process* from_timer(timer_node* t) noexcept {
