@@ -23,18 +23,11 @@ void scope_fired(timer_node* t) noexcept {
     s->fired = true;
     if (s->kind == scope_kind::deadline) {
         ++p->fired_deadlines;
+        if (is_cancelled(p)) wake_cancelled(p);
     } else {
-        // The shield's budget is spent: the process is killed (CX-4).
-        --p->shields;
-        if (!p->pending || p->pending->kind != exit_kind::killed) {
-            delete p->pending;
-            p->pending =
-                new exit_reason{exit_kind::killed, nullptr, "shielded section exceeded its budget"};
-        }
-        p->cancelled = true;
-        p->killed = true;  // also through enclosing shields
+        --p->shields;  // the budget is spent: the process is killed (CX-4)
+        kill_local(p, "shielded section exceeded its budget");
     }
-    if (is_cancelled(p)) wake_cancelled(p);
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ void post_signal(runtime_impl& rt, const pid& to, message* m) {
     m->target = to.serial;
     m->target_slot = to.slot;
     worker* home = rt.workers[to.worker()].get();
-    if (home == tl_worker || (!tl_worker && rt.virtual_clock)) {
+    if (rt.owns(home)) {
         home->dispatch(m);
     } else {
         home->post(m);
@@ -66,10 +66,10 @@ bool erase_pid(std::vector<pid>& v, const pid& x) {
     return true;
 }
 
-/// The process exits with `r` (LK-2): cancelled with `r` as its reason.
+/// The process exits with `r` (LK-2): cancelled with `r` as its reason (a
+/// draining one records it and stops its children).
 void force_exit(process* p, const exit_reason& r) {
     if (p->state == pstate::exited) return;
-    if (r.kind == exit_kind::killed) p->killed = true;  // no shield holds a kill off
     if (p->state == pstate::draining) {
         if (!p->reason || p->reason->is_normal()) {
             delete p->reason;
@@ -84,9 +84,6 @@ void force_exit(process* p, const exit_reason& r) {
         p->pending = new exit_reason(r);
     }
     cancel_local(p, r.kind, r.detail.empty() ? to_string(r) : r.detail);
-    // An already cancelled process (e.g. waiting in a shielded section) is
-    // not woken by cancel_local again: a kill wakes it itself.
-    if (p->killed && p->live_children == 0) wake_cancelled(p);
 }
 
 void on_exit_signal(process* p, const sig_exit_signal& s) {
@@ -94,7 +91,7 @@ void on_exit_signal(process* p, const sig_exit_signal& s) {
     if (s.via_link && (!p->ext || !erase_pid(p->ext->links, s.from))) return;  // unlinked
     const bool kill = !s.via_link && s.reason.kind == exit_kind::killed;
     if (kill) {
-        force_exit(p, s.reason);  // untrappable (LK-2)
+        kill_local(p, s.reason.detail.empty() ? "killed" : s.reason.detail);  // untrappable (LK-2)
     } else if (p->ext && p->ext->trap) {
         deliver_to(p, exit_msg{s.from, s.reason});
     } else if (s.reason.kind != exit_kind::normal) {

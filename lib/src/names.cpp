@@ -25,7 +25,7 @@ runtime_impl& rt_of(runtime_impl* rt, const char* what) {
 bool register_name_impl(runtime_impl& rt, std::string name, const pid& p) {
     if (!rt.is_local(p)) return false;
     worker* home = rt.workers[p.worker()].get();
-    const bool owner_thread = home == tl_worker || (!tl_worker && rt.virtual_clock);
+    const bool owner_thread = rt.owns(home);
     process* holder = nullptr;
     if (owner_thread) {
         holder = home->table.find(p.slot, p.serial);

@@ -196,8 +196,7 @@ process* spawn_impl_ex(runtime_impl* rt_in, std::coroutine_handle<> root, const 
         inside ? ++here->spawn_counter : rt->outside_counter.fetch_add(1) + 1;
     const std::uint64_t spawner = inside ? here->index : 0xffu;
     p->serial = (counter << 16) | (spawner << 8) | home.index;
-    p->slot = &home == here || (!here && rt->virtual_clock) ? home.table.alloc_local()
-                                                            : home.table.alloc_remote();
+    p->slot = rt->owns(&home) ? home.table.alloc_local() : home.table.alloc_remote();
     p->home = &home;
     // Counted now, not at adoption, so a burst of pool spawns spreads out.
     home.load.fetch_add(1, std::memory_order_relaxed);
@@ -225,10 +224,8 @@ process* spawn_impl_ex(runtime_impl* rt_in, std::coroutine_handle<> root, const 
         if (monitor_id) *monitor_id = monitor_at_spawn(me, p);
     }
 
-    if (&home == here) {
+    if (rt->owns(&home)) {
         adopt(home, p);
-    } else if (!here && rt->virtual_clock) {
-        adopt(home, p);  // virtual clock: the driving thread owns every worker
     } else {
         home.post(make_signal<sig_adopt>(p));
     }
@@ -340,6 +337,21 @@ bool cancel_local(process* p, exit_kind kind, const std::string& why) {
         wake_cancelled(p);
     }
     return true;
+}
+
+void kill_local(process* p, const std::string& why) {
+    if (p->state == pstate::exited) return;
+    p->killed = true;
+    exit_reason*& slot = p->state == pstate::draining ? p->reason : p->pending;
+    if (!slot || slot->kind != exit_kind::killed) {
+        delete slot;
+        slot = new exit_reason{exit_kind::killed, nullptr, why};
+    }
+    if (p->state == pstate::draining) {
+        start_teardown(p, true);
+    } else if (!cancel_local(p, exit_kind::killed, why) && p->live_children == 0) {
+        wake_cancelled(p);  // already cancelled (e.g. in a shielded section): escalate
+    }
 }
 
 void cancel_remote(process* p, exit_kind kind, const std::string& why) {

@@ -332,10 +332,8 @@ void send_impl(runtime_impl* rt_in, const pid& to, message* m) {
     m->target = to.serial;
     m->target_slot = to.slot;
     worker* home = rt->workers[to.worker()].get();
-    if (home == here)
+    if (rt->owns(home))
         home->deliver_user(m);
-    else if (!here && rt->virtual_clock)
-        home->deliver_user(m);  // the driving thread owns every worker
     else
         home->post(m);
 }
@@ -346,7 +344,7 @@ bool cancel_impl(runtime_impl* rt_in, const pid& target, exit_kind kind, const c
     if (!rt) throw std::logic_error("coronet::cancel outside a process needs runtime::cancel");
     if (!rt->is_local(target)) return false;
     worker* home = rt->workers[target.worker()].get();
-    if (home == here || (!here && rt->virtual_clock)) {
+    if (rt->owns(home)) {
         process* p = home->table.find(target.slot, target.serial);
         return p && cancel_local(p, kind, why);
     }
@@ -363,7 +361,7 @@ void resume_impl(runtime_impl* rt_in, const pid& target) {
     if (!rt) throw std::logic_error("coronet::resume outside a process needs runtime::resume");
     if (!rt->is_local(target)) return;
     worker* home = rt->workers[target.worker()].get();
-    if (home == here || (!here && rt->virtual_clock)) {
+    if (rt->owns(home)) {
         if (process* p = home->table.find(target.slot, target.serial)) resume_local(p);
         return;
     }

@@ -23,6 +23,10 @@ void finish_wait(process* p) noexcept;
 /// Makes the transition to cancelled (CX-1); false if already cancelling or
 /// exited. Spreads to the children, in reverse spawn order.
 bool cancel_local(process* p, exit_kind kind, const std::string& why);
+/// An untrappable kill (exit(pid, killed), a spent shield budget): no shield
+/// holds it off, it escalates a process that is already cancelled, and a
+/// draining process tears its children down at once.
+void kill_local(process* p, const std::string& why);
 /// Asks `p` (on any worker) to cancel, from the current thread.
 void cancel_remote(process* p, exit_kind kind, const std::string& why);
 /// The root task finished: take its result, then drain or finalize.

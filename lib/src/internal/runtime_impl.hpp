@@ -32,6 +32,11 @@ class runtime_impl {
         return pid{node, incarnation, slot, serial};
     }
     void dead_letter(const pid& to, message* m);
+    /// True when the calling thread may touch `home` directly: it runs that
+    /// worker, or it drives every worker (virtual clock, outside the loop).
+    bool owns(const worker* home) const noexcept {
+        return home == tl_worker || (!tl_worker && virtual_clock);
+    }
 
     // roots
     void add_root(process* p);
