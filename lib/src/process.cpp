@@ -175,7 +175,7 @@ process* spawn_impl(runtime_impl* rt_in, std::coroutine_handle<> root, const res
 
 process* spawn_impl_ex(runtime_impl* rt_in, std::coroutine_handle<> root, const result_ops* ops,
                        const spawn_options& opts, bool linked, bool link_spawner,
-                       std::uint64_t* monitor_id) {
+                       std::uint64_t* monitor_id, bool handshake) {
     worker* here = tl_worker;
     runtime_impl* rt = rt_in ? rt_in : (here ? &here->rt : nullptr);
     if (!rt) {
@@ -218,10 +218,14 @@ process* spawn_impl_ex(runtime_impl* rt_in, std::coroutine_handle<> root, const 
         rt->add_root(p);
     }
     rt->spawned.fetch_add(1, std::memory_order_relaxed);
-    if (link_spawner || monitor_id) {
-        process* me = require_process("spawn_link / spawn_monitor");
+    if (link_spawner || monitor_id || handshake) {
+        process* me = require_process("spawn_link / spawn_monitor / start");
         if (link_spawner) link_at_spawn(me, p);
         if (monitor_id) *monitor_id = monitor_at_spawn(me, p);
+        if (handshake) {  // LT-6: linked (LK-1) only once start() has seen it ready
+            p->linked = false;
+            p->extension().starter = pid_of(me);
+        }
     }
 
     if (rt->owns(&home)) {

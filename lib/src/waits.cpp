@@ -68,6 +68,7 @@ void receive_suspend(receive_wait& w, std::coroutine_handle<> h) {
     p->wait_ctx = &w;
     p->resume_at = h;
     arm_timeout(p, w.timeout);
+    if (p->ext && p->ext->starter) report_ready(p, {});  // LT-6: the first receive
 }
 
 message* receive_take(receive_wait& w) {

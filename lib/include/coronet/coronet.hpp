@@ -17,6 +17,8 @@
 #include "coronet/receive.hpp"
 #include "coronet/runtime.hpp"
 #include "coronet/self.hpp"
+#include "coronet/start.hpp"
+#include "coronet/stop.hpp"
 #include "coronet/task.hpp"
 #include "coronet/time.hpp"
 #include "coronet/when.hpp"

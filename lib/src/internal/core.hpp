@@ -2,6 +2,7 @@
 // Process lifecycle operations shared by the runtime's translation units.
 // All run on the process's home worker unless stated otherwise.
 
+#include <any>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +69,8 @@ bool unregister_name_impl(runtime_impl& rt, std::string_view name);
 std::optional<pid> whereis_impl(runtime_impl& rt, std::string_view name);
 void release_names(process* p);
 void name_owned(worker& w, message* m);
+/// start.cpp: tells the process waiting in start() that `p` is ready (LT-6).
+void report_ready(process* p, std::any value);
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;
 /// Releases the refs a process holds on others (watchers, children).

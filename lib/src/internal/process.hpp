@@ -50,6 +50,7 @@ struct process_ext {
     std::uint64_t next_monitor = 1;
     bool trap = false;
     std::vector<std::string> names;  // registered names it holds (NM-1)
+    pid starter;  // waiting in start() for this process to be ready (LT-6); empty once told
 };
 
 struct process {

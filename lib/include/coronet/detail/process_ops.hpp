@@ -75,9 +75,11 @@ process* spawn_impl(runtime_impl* rt, std::coroutine_handle<> root, const result
                     const spawn_options& opts, bool linked);
 /// spawn_impl, plus an atomic link with the spawner and/or a monitor by it
 /// (its id written to *monitor_id), set up before the child can run.
+/// `handshake`: the start() handshake (LT-6): the child reports readiness to
+/// the spawner, and is not tree-linked (LK-1) until start() has seen it.
 process* spawn_impl_ex(runtime_impl* rt, std::coroutine_handle<> root, const result_ops* ops,
                        const spawn_options& opts, bool linked, bool link_spawner,
-                       std::uint64_t* monitor_id);
+                       std::uint64_t* monitor_id, bool handshake = false);
 /// The runtime of the calling worker thread, or null outside the runtime.
 runtime_impl* current_runtime() noexcept;
 /// The process running on this thread, or null.
