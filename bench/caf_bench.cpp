@@ -6,7 +6,8 @@
 //
 //   RESULT <bench> <impl> <metric> <value>
 //
-// Usage: caf_bench [--quick] [--only pingpong|counting|ring|spawn]
+// Usage: caf_bench [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|spawn|
+//                                                 monitor_down|link_chain]
 //   --quick  divides every workload size by 10 (smoke test).
 //
 // Only the measured part is timed: a fresh actor_system is built before and
@@ -33,6 +34,7 @@ namespace {
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
 
 using bench_clock = std::chrono::steady_clock;
 
@@ -43,6 +45,10 @@ struct sizes {
     int ring_actors = 1000;
     int ring_hops = 1'000'000;
     int spawn_actors = 1'000'000;
+    int monitor_targets = 10'000;
+    int monitors_per_target = 100;
+    int chain_length = 1000;
+    int chains = 100;
 };
 
 double elapsed_ns(bench_clock::time_point t0, bench_clock::time_point t1) {
@@ -214,6 +220,133 @@ void run_spawn(caf::actor_system& sys, const std::string& impl, int n) {
     report("spawn", impl, "bytes_per_proc", double(rss1 - rss0) / n, 0);
 }
 
+// -- monitor_down ------------------------------------------------------------
+
+struct watcher_state {
+    std::vector<caf::actor> targets;
+    std::size_t next = 0;  ///< the target of the current round
+    int downs = 0;         ///< downs received in the current round
+    bench_clock::time_point t0;
+};
+
+/// One round: monitors the current target `per_target` times, then stops it.
+void monitor_round(caf::stateful_actor<watcher_state>* self, int per_target) {
+    const auto& target = self->state.targets[self->state.next];
+    for (int i = 0; i < per_target; ++i) self->monitor(target);
+    self->send(target, stop_atom::value);
+}
+
+/// The counterpart of coronet_bench's monitor_driver: a round per target,
+/// the next round once all downs of the current one have arrived.
+caf::behavior monitor_watcher(caf::stateful_actor<watcher_state>* self,
+                              std::vector<caf::actor> targets, int per_target, double* out,
+                              caf::actor done_to) {
+    self->state.targets = std::move(targets);
+    self->set_down_handler([=](caf::down_msg&) {
+        auto& st = self->state;
+        if (++st.downs < per_target) return;
+        st.downs = 0;
+        if (++st.next < st.targets.size()) {
+            monitor_round(self, per_target);
+            return;
+        }
+        *out = elapsed_ns(st.t0, bench_clock::now()) / (double(st.targets.size()) * per_target);
+        st.targets.clear();
+        self->send(done_to, done_atom::value);
+        self->quit();
+    });
+    return {[=](start_atom) {
+        self->state.t0 = bench_clock::now();
+        monitor_round(self, per_target);
+    }};
+}
+
+/// Spawns the targets (idle actors) and waits until each has started before
+/// the watcher starts the clock, so spawning is not counted.
+void run_monitor_down(caf::actor_system& sys, const std::string& impl, int targets,
+                      int per_target) {
+    caf::scoped_actor self{sys};
+    std::atomic<int> ready{0};
+    std::vector<caf::actor> ts;
+    ts.reserve(targets);
+    for (int i = 0; i < targets; ++i) ts.push_back(sys.spawn(idle_actor, &ready));
+    while (ready.load(std::memory_order_acquire) < targets) std::this_thread::yield();
+    double ns = 0;
+    auto watcher = sys.spawn(monitor_watcher, std::move(ts), per_target, &ns, caf::actor{self});
+    self->send(watcher, start_atom::value);
+    await_done(self);
+    report("monitor_down", impl, "ns_per_down", ns, 1);
+}
+
+// -- link_chain --------------------------------------------------------------
+
+/// One link of the chain: linked to its predecessor, no exit handler of its
+/// own, so a non-normal exit_msg makes it quit with that reason.
+caf::behavior chain_node(caf::event_based_actor* self, caf::actor prev, caf::actor driver) {
+    if (prev) self->link_to(prev);
+    self->send(driver, ready_atom::value);
+    return {[](stop_atom) {}};
+}
+
+struct chain_state {
+    std::vector<caf::actor> nodes;
+    int ready = 0;
+    int chains_done = 0;
+    bench_clock::time_point t0;
+    double total_ns = 0;
+};
+
+/// Spawns the nodes of one chain; each links to its predecessor (at once:
+/// link_to is synchronous in CAF) and then reports ready.
+void build_chain(caf::stateful_actor<chain_state>* self, int length) {
+    auto& st = self->state;
+    st.ready = 0;
+    st.nodes.reserve(length);
+    caf::actor prev;
+    for (int i = 0; i < length; ++i) {
+        prev = self->spawn(chain_node, prev, caf::actor_cast<caf::actor>(self));
+        st.nodes.push_back(prev);
+    }
+}
+
+/// The counterpart of coronet_bench's chain_driver: builds a chain (not
+/// timed), monitors its last node, and times from the error exit to the first
+/// node until the last node's down.
+caf::behavior chain_driver(caf::stateful_actor<chain_state>* self, int length, int chains,
+                           double* out, caf::actor done_to) {
+    self->set_down_handler([=](caf::down_msg&) {
+        auto& st = self->state;
+        st.total_ns += elapsed_ns(st.t0, bench_clock::now());
+        st.nodes.clear();
+        if (++st.chains_done < chains) {
+            build_chain(self, length);
+            return;
+        }
+        *out = st.total_ns / (double(chains) * length);
+        self->send(done_to, done_atom::value);
+        self->quit();
+    });
+    return {
+        [=](start_atom) { build_chain(self, length); },
+        [=](ready_atom) {
+            auto& st = self->state;
+            if (++st.ready < length) return;
+            self->monitor(st.nodes.back());
+            st.t0 = bench_clock::now();
+            self->send_exit(st.nodes.front(), caf::make_error(caf::sec::runtime_error));
+        },
+    };
+}
+
+void run_link_chain(caf::actor_system& sys, const std::string& impl, int length, int chains) {
+    caf::scoped_actor self{sys};
+    double ns = 0;
+    auto driver = sys.spawn(chain_driver, length, chains, &ns, caf::actor{self});
+    self->send(driver, start_atom::value);
+    await_done(self);
+    report("link_chain", impl, "ns_per_hop", ns, 1);
+}
+
 // -- driver ------------------------------------------------------------------
 
 /// Builds an actor system with `threads` scheduler workers, runs `body` in it
@@ -225,7 +358,8 @@ void with_system(std::size_t threads, const std::function<void(caf::actor_system
     body(sys);
 }
 
-constexpr const char* bench_names[] = {"pingpong", "counting", "counting_yield", "ring", "spawn"};
+constexpr const char* bench_names[] = {"pingpong", "counting",     "counting_yield", "ring",
+                                       "spawn",    "monitor_down", "link_chain"};
 
 void run_bench(const std::string& name, caf::actor_system& sys, const std::string& impl,
                const sizes& sz) {
@@ -239,13 +373,17 @@ void run_bench(const std::string& name, caf::actor_system& sys, const std::strin
         run_ring(sys, impl, sz.ring_actors, sz.ring_hops);
     else if (name == "spawn")
         run_spawn(sys, impl, sz.spawn_actors);
+    else if (name == "monitor_down")
+        run_monitor_down(sys, impl, sz.monitor_targets, sz.monitors_per_target);
+    else if (name == "link_chain")
+        run_link_chain(sys, impl, sz.chain_length, sz.chains);
 }
 
 int usage(const char* argv0) {
-    std::fprintf(
-        stderr,
-        "usage: %s [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|spawn]\n",
-        argv0);
+    std::fprintf(stderr,
+                 "usage: %s [--quick] [--repeat N] [--only "
+                 "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain]\n",
+                 argv0);
     return 2;
 }
 
@@ -271,6 +409,8 @@ int main(int argc, char** argv) {
         sz.counting_messages /= 10;
         sz.ring_hops /= 10;
         sz.spawn_actors /= 10;
+        sz.monitor_targets /= 10;
+        sz.chains /= 10;
     }
     bool matched = false;
     for (int r = 0; r < repeat; ++r) {

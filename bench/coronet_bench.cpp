@@ -2,14 +2,17 @@
 // same work with raw CAF 0.17; bench/run.sh prints both side by side.
 //
 // Output: one line per result, `RESULT <bench> <impl> <metric> <value>`.
-// Usage: coronet_bench [--quick] [--only pingpong|counting|counting_yield|ring|spawn]
+// Usage: coronet_bench [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|
+//                      spawn|monitor_down|link_chain]
 
 #include <malloc.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 #include <coronet/coronet.hpp>
@@ -30,6 +33,10 @@ struct sizes {
     int ring_actors = 1000;
     int ring_hops = 1'000'000;
     int spawn_actors = 1'000'000;
+    int monitor_targets = 10'000;
+    int monitors_per_target = 100;
+    int chain_length = 1000;
+    int chains = 100;
 };
 
 double elapsed_ns(bench_clock::time_point t0, bench_clock::time_point t1) {
@@ -161,6 +168,99 @@ task<void> spawn_driver(int n, double* ns, double* bytes) {
     for (auto& p : procs) send(p, stop{});
 }
 
+// -- monitor_down -------------------------------------------------------------
+
+/// A monitored target: counts itself started, then waits to be stopped.
+task<void> down_target(std::atomic<int>* ready) {
+    ready->fetch_add(1, std::memory_order_release);
+    (void)co_await self().receive<stop>();
+}
+
+/// Monitors each target `per_target` times, stops it and receives all its
+/// downs. The targets are spawned (on `target_worker`) and have started
+/// before the clock starts, so spawning is not counted; their exit is, once
+/// per `per_target` downs.
+task<void> monitor_driver(std::uint32_t target_worker, int targets, int per_target, double* out) {
+    auto s = self();
+    std::atomic<int> ready{0};
+    std::vector<pid> ts;
+    ts.reserve(targets);
+    const coronet::spawn_options opts{.where = coronet::placement::pinned(target_worker)};
+    for (int i = 0; i < targets; ++i) ts.push_back(s.spawn_opt(opts, down_target, &ready).id());
+    while (ready.load(std::memory_order_acquire) < targets) co_await s.yield();
+    auto t0 = bench_clock::now();
+    for (const pid& t : ts) {
+        for (int i = 0; i < per_target; ++i) coronet::monitor(t);
+        send(t, stop{});
+        for (int i = 0; i < per_target; ++i) (void)co_await s.receive<coronet::down_msg>();
+    }
+    *out = elapsed_ns(t0, bench_clock::now()) / (double(targets) * per_target);
+}
+
+// -- link_chain ---------------------------------------------------------------
+
+struct build_node {
+    pid prev;  ///< the null pid for the first node
+    bool quit = false;
+};
+
+struct node_ready {
+    pid node;
+};
+
+/// One link of the chain: linked to its predecessor only (the link to the
+/// builder that spawn_link made is undone at once). Waits until an exit
+/// signal coming down the chain takes it with it.
+task<void> chain_node(pid builder, pid prev, pid driver) {
+    coronet::unlink(builder);
+    if (prev) coronet::link(prev);
+    send(driver, node_ready{self().id()});
+    (void)co_await self().receive<stop>();
+}
+
+/// Spawns chain nodes on its worker when asked. spawn_link, not spawn: a
+/// plain child's failure would cancel the builder (LK-1); a spawn_link child
+/// is tied to the builder by the link only, which the child removes.
+task<void> chain_builder(pid driver) {
+    auto s = self();
+    for (;;) {
+        build_node req = co_await s.receive<build_node>();
+        if (req.quit) co_return;
+        s.spawn_link(chain_node, s.id(), req.prev, driver);
+    }
+}
+
+/// Builds `chains` chains of `length` linked nodes, node i on worker
+/// i % workers, one after the other (not timed; a node is asked for only
+/// once its predecessor has linked, so every link exists before the exit
+/// signal can reach it). Then monitors the last node, and times from the
+/// error exit signal to the first node until the last node's down.
+task<void> chain_driver(std::uint32_t workers, int length, int chains, double* out) {
+    auto s = self();
+    std::vector<pid> builders;
+    for (std::uint32_t w = 0; w < workers; ++w)
+        builders.push_back(
+            s.spawn_opt({.where = coronet::placement::pinned(w)}, chain_builder, s.id()).id());
+    const coronet::exit_reason failure{
+        coronet::exit_kind::error, std::make_exception_ptr(std::runtime_error("chain")), "chain"};
+    double total_ns = 0;
+    for (int c = 0; c < chains; ++c) {
+        pid first{}, last{};
+        for (int i = 0; i < length; ++i) {
+            send(builders[i % workers], build_node{last});
+            last = (co_await s.receive<node_ready>()).node;
+            if (i == 0) first = last;
+        }
+        coronet::monitor(last);
+        auto t0 = bench_clock::now();
+        coronet::exit(first, failure);
+        (void)co_await s.receive<coronet::down_msg>();
+        total_ns += elapsed_ns(t0, bench_clock::now());
+    }
+    for (const pid& b : builders) send(b, build_node{{}, true});
+    *out = total_ns / (double(chains) * length);
+}
+
 // -- driver -------------------------------------------------------------------
 
 void run(const std::string& name, const sizes& sz, std::uint32_t workers, const char* impl) {
@@ -193,6 +293,16 @@ void run(const std::string& name, const sizes& sz, std::uint32_t workers, const 
         rt.run();
         report("spawn", impl, "ns_per_spawn", ns, 1);
         report("spawn", impl, "bytes_per_proc", bytes, 0);
+    } else if (name == "monitor_down") {
+        double ns = 0;
+        rt.spawn(monitor_driver, workers - 1, sz.monitor_targets, sz.monitors_per_target, &ns);
+        rt.run();
+        report("monitor_down", impl, "ns_per_down", ns, 1);
+    } else if (name == "link_chain") {
+        double ns = 0;
+        rt.spawn(chain_driver, workers, sz.chain_length, sz.chains, &ns);
+        rt.run();
+        report("link_chain", impl, "ns_per_hop", ns, 1);
     }
 }
 
@@ -210,21 +320,25 @@ int main(int argc, char** argv) {
             sz.counting_messages /= 10;
             sz.ring_hops /= 10;
             sz.spawn_actors /= 10;
+            sz.monitor_targets /= 10;
+            sz.chains /= 10;
         } else if (a == "--only" && i + 1 < argc) {
             only = argv[++i];
         } else {
             std::fprintf(stderr,
                          "usage: %s [--quick] [--repeat N] [--only "
-                         "pingpong|counting|counting_yield|ring|spawn]\n",
+                         "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain]\n",
                          argv[0]);
             return 2;
         }
     }
     for (int r = 0; r < repeat; ++r) {
-        for (const char* name : {"pingpong", "counting", "counting_yield", "ring", "spawn"}) {
+        for (const char* name : {"pingpong", "counting", "counting_yield", "ring", "spawn",
+                                 "monitor_down", "link_chain"}) {
             if (!only.empty() && only != name) continue;
             run(name, sz, 1, "coronet");
-            // The same work with the two processes on different workers (cross-thread path).
+            // The same work with the two processes on different workers (cross-thread path):
+            // monitor_down's targets on the other worker, link_chain's nodes alternating.
             if (std::string(name) != "ring" && std::string(name) != "spawn")
                 run(name, sz, 2, "coronet-2w");
         }

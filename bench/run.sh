@@ -137,8 +137,8 @@ awk '
   }
   END {
     if (rows == 0) { print "no results"; exit 1 }
-    fmt = "%-10s %-16s %14s %14s %14s %8s\n"
-    if (have_2w) fmt = "%-10s %-16s %14s %14s %14s %14s %8s\n"
+    fmt = "%-14s %-14s %14s %14s %14s %8s\n"
+    if (have_2w) fmt = "%-14s %-14s %14s %14s %14s %14s %8s\n"
     if (have_2w)
       printf fmt, "benchmark", "metric", "coronet", "coronet-2w", "caf-1t",
         "caf-2t", "ratio"
