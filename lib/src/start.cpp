@@ -36,6 +36,15 @@ task<std::any> await_started(process* child) {
         process* p;
         ~holder() { release(p); }
     } keep{child};
+    // This wait is not the caller's own first receive (LT-6 for the caller).
+    process* me = require_process("coronet::start");
+    struct stash {
+        process* p;
+        pid saved;
+        ~stash() {
+            if (saved) p->extension().starter = saved;
+        }
+    } hide{me, me->ext ? std::exchange(me->ext->starter, pid{}) : pid{}};
     const pid c = pid_of(child);
     const monitor_ref ref = monitor(c);
     std::any value;

@@ -19,6 +19,7 @@
 #include "coronet/self.hpp"
 #include "coronet/start.hpp"
 #include "coronet/stop.hpp"
+#include "coronet/supervisor.hpp"
 #include "coronet/task.hpp"
 #include "coronet/time.hpp"
 #include "coronet/when.hpp"
