@@ -2,6 +2,7 @@
 
 #include "internal/worker.hpp"
 
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -185,7 +186,12 @@ void worker::idle_wait() {
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
 #endif
-            if ((i & 63) == 0 && std::chrono::steady_clock::now() >= until) break;
+            if ((i & 63) == 0) {
+                if (std::chrono::steady_clock::now() >= until) break;
+                // When the worker that will reply shares this CPU, spinning
+                // would hold it off for the whole idle_spin: let it run.
+                sched_yield();
+            }
         }
     }
     // Dekker pair with post(): publish "sleeping", then look at the inbox.
