@@ -358,6 +358,16 @@ void kill_local(process* p, const std::string& why) {
     }
 }
 
+void exit_current(const exit_reason& r) {
+    process* p = require_process("coronet: exit of the current process");
+    if (!p->cancelled) {
+        delete p->pending;
+        p->pending = new exit_reason(r);
+    }
+    cancel_local(p, r.kind, r.detail);
+    throw cancelled_error(r.detail);
+}
+
 void cancel_remote(process* p, exit_kind kind, const std::string& why) {
     worker* here = tl_worker;
     if (here == p->home) {

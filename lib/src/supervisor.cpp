@@ -49,18 +49,6 @@ std::string describe(const std::exception_ptr& e) {
     }
 }
 
-/// Ends the current process with reason `r` (a supervisor's shutdown exit):
-/// the exit reason is `r`, not `error`.
-[[noreturn]] void exit_self(const exit_reason& r) {
-    detail::process* p = detail::require_process("coronet::supervise");
-    if (!p->cancelled) {
-        delete p->pending;
-        p->pending = new exit_reason(r);
-    }
-    detail::cancel_local(p, r.kind, r.detail);
-    throw cancelled_error(r.detail);
-}
-
 /// Hides this process's start() waiter while the supervisor does its own
 /// receives during its start, so that only ready() makes it ready (LT-6).
 struct starter_stash {
@@ -211,7 +199,7 @@ class supervisor_run {
     }
 
     [[noreturn]] void give_up_now(std::string why) {
-        exit_self(exit_reason{exit_kind::shutdown, nullptr, std::move(why)});
+        detail::exit_current(exit_reason{exit_kind::shutdown, nullptr, std::move(why)});
     }
 
     bool significant_left() const {
@@ -226,7 +214,7 @@ class supervisor_run {
             // Not a child: its parent (or a linked process) tells it to stop.
             if (m.reason.kind == exit_kind::normal) co_return;
             co_await shutdown_all();
-            exit_self(m.reason);
+            detail::exit_current(m.reason);
         }
         kid& k = *it;
         k.id = {};

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "coronet/hot_swap.hpp"
 #include "coronet/self.hpp"
 #include "internal/core.hpp"
 #include "internal/signals.hpp"
@@ -46,6 +47,10 @@ bool receive_ready(receive_wait& w) {
         w.outcome = wait_outcome::cancelled;
         return true;
     }
+    if (p->ext && p->ext->swap_point && swap_pending(p)) {  // HS: a swap point
+        w.outcome = wait_outcome::swap;
+        return true;
+    }
     std::atomic<message*>* link = &p->mb_head;
     while (message* m = link->load(std::memory_order_relaxed)) {
         if (w.match(w.ctx, *m)) {
@@ -76,6 +81,9 @@ message* receive_take(receive_wait& w) {
     switch (w.outcome) {
         case wait_outcome::cancelled:
             throw_cancelled(p);
+        case wait_outcome::swap:
+            if (is_cancelled(p)) throw_cancelled(p);
+            throw swap_unwind{};
         case wait_outcome::timeout:
         case wait_outcome::pending:
             if (is_cancelled(p)) throw_cancelled(p);  // CX-6: only a matched message beats it

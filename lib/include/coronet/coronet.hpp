@@ -4,8 +4,11 @@
 /// includes the individual headers.)
 
 #include "coronet/cancel_scope.hpp"
+#include "coronet/behaviour.hpp"
+#include "coronet/code_registry.hpp"
 #include "coronet/exit_reason.hpp"
 #include "coronet/handle.hpp"
+#include "coronet/hot_swap.hpp"
 #include "coronet/io.hpp"
 #include "coronet/link.hpp"
 #include "coronet/message.hpp"

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "coronet/code_registry.hpp"
 #include "coronet/detail/process_ops.hpp"
 #include "coronet/handle.hpp"
 #include "coronet/names.hpp"
@@ -38,6 +39,10 @@ struct runtime_config {
     /// Called on the worker thread for each dead letter (a message to a pid
     /// that does not exist), after it is counted. Must not block or throw.
     std::function<void(const pid& to, std::string_view type)> on_dead_letter{};
+    /// Called on the worker thread after each hot swap of a behaviour process
+    /// (the trace event of HS-5): its pid, the behaviour's name, the old and
+    /// the new version. Must not block or throw.
+    std::function<void(const pid& who, std::string_view name, int from, int to)> on_swap{};
 };
 
 /// Counters a runtime keeps (read at any time; values are approximate
@@ -132,6 +137,9 @@ class runtime {
     std::uint64_t live_processes() const noexcept;
     /// The first root failure not yet rethrown by run(), if any.
     std::exception_ptr failure() const;
+
+    /// The behaviour versions this runtime knows (hot swap, HS-6).
+    code_registry& code() noexcept;
 
     detail::runtime_impl* impl() const noexcept { return impl_.get(); }
 

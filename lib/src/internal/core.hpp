@@ -71,6 +71,15 @@ void release_names(process* p);
 void name_owned(worker& w, message* m);
 /// start.cpp: tells the process waiting in start() that `p` is ready (LT-6).
 void report_ready(process* p, std::any value);
+/// hot_swap.cpp: true when a swap request waits for `p` (any thread may
+/// have queued it).
+bool swap_pending(const process* p) noexcept;
+/// hot_swap.cpp: wakes `p` from a receive that is a swap point (sig_swap).
+void swap_signal(worker& w, message* m);
+/// Ends the current process with reason `r` at once: marks it cancelled with
+/// `r` as its reason (unless already cancelled) and throws cancelled_error,
+/// which the caller lets escape the body.
+[[noreturn]] void exit_current(const exit_reason& r);
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;
 /// Releases the refs a process holds on others (watchers, children).

@@ -32,6 +32,7 @@ struct watcher {
 };
 
 struct io_wait_state;
+struct swap_ctl;
 
 /// Links and monitors of a process: allocated on first use, so that a
 /// process that never links costs nothing. Holds pids, never pointers.
@@ -51,6 +52,9 @@ struct process_ext {
     bool trap = false;
     std::vector<std::string> names;  // registered names it holds (NM-1)
     pid starter;  // waiting in start() for this process to be ready (LT-6); empty once told
+    swap_ctl* swap = nullptr;     // hot swap requests, for a swappable process (HS)
+    bool swap_point = false;      // a receive now is a swap point (HS-2)
+    bool behaviour_stop = false;  // a behaviour handler asked its loop to end
 };
 
 struct process {

@@ -16,6 +16,8 @@
 
 namespace coronet::detail {
 
+struct swap_ctl;
+
 class runtime_impl {
   public:
     explicit runtime_impl(runtime_config c);
@@ -52,6 +54,7 @@ class runtime_impl {
     std::vector<pid> root_pids();
 
     runtime_config cfg;
+    code_registry code;  // before the workers: outlives every process
     const bool virtual_clock;
     std::uint64_t node;
     std::uint32_t incarnation;
@@ -67,6 +70,9 @@ class runtime_impl {
     bool threads_started = false;
     bool shut_down = false;
     int master_ep = -1;
+
+    std::mutex swap_m;
+    std::unordered_map<std::uint64_t, std::shared_ptr<swap_ctl>> swappable;  // by serial; swap_m
 
     std::mutex names_m;
     std::unordered_map<std::string, pid> names;  // guarded by names_m

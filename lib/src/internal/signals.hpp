@@ -68,6 +68,8 @@ struct sig_down {  // to the watcher
     exit_reason reason;
 };
 
+struct sig_swap {};  // target: m->target; a swap request is queued (hot_swap.cpp)
+
 struct sig_name_owned {  // target: the holder of a name registered from elsewhere
     std::string name;
 };

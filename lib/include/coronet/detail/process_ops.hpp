@@ -94,7 +94,7 @@ void resume_impl(runtime_impl* rt, const pid& target);
 
 // --- waits of the current process ---
 /// Outcomes of a wait.
-enum class wait_outcome : std::uint8_t { pending, ready, timeout, cancelled };
+enum class wait_outcome : std::uint8_t { pending, ready, timeout, cancelled, swap };
 
 /// State of one receive; lives in the awaiter.
 struct receive_wait {
