@@ -3,8 +3,8 @@
 /// The umbrella header of coronet::core, for users. (The library itself
 /// includes the individual headers.)
 
-#include "coronet/cancel_scope.hpp"
 #include "coronet/behaviour.hpp"
+#include "coronet/cancel_scope.hpp"
 #include "coronet/code_registry.hpp"
 #include "coronet/exit_reason.hpp"
 #include "coronet/handle.hpp"
