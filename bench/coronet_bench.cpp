@@ -3,7 +3,7 @@
 //
 // Output: one line per result, `RESULT <bench> <impl> <metric> <value>`.
 // Usage: coronet_bench [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|
-//                      spawn|monitor_down|link_chain]
+//                      spawn|monitor_down|link_chain|restart|swap]
 
 #include <malloc.h>
 
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ struct sizes {
     int monitors_per_target = 100;
     int chain_length = 1000;
     int chains = 100;
+    int restarts = 100'000;
+    int swaps = 100'000;
 };
 
 double elapsed_ns(bench_clock::time_point t0, bench_clock::time_point t1) {
@@ -261,6 +264,74 @@ task<void> chain_driver(std::uint32_t workers, int length, int chains, double* o
     *out = total_ns / (double(chains) * length);
 }
 
+// -- restart ------------------------------------------------------------------
+
+struct up {
+    pid who;
+};
+struct crash_now {};
+
+/// A supervised worker: tells the driver it runs, then crashes when asked.
+task<void> restart_child(pid driver) {
+    send(driver, up{self().id()});
+    (void)co_await self().receive<crash_now>();
+    throw std::runtime_error("asked to crash");
+}
+
+/// Supervisor restart latency: from the message that makes the child crash to
+/// the new child's first message (crash, exit, exit_msg to the supervisor,
+/// restart decision, start() handshake of the new child).
+task<void> restart_driver(std::uint32_t child_worker, int n, double* out) {
+    auto s = self();
+    coronet::supervisor_flags f;
+    f.intensity = n + 1;
+    f.period = std::chrono::hours(1);
+    std::vector<coronet::child_spec> specs;
+    specs.push_back(coronet::child("w", restart_child, s.id()));
+    specs.back().where = coronet::placement::pinned(child_worker);
+    auto sup = co_await coronet::start(coronet::supervise, f, specs);
+    pid current = (co_await s.receive<up>()).who;
+    auto t0 = bench_clock::now();
+    for (int i = 0; i < n; ++i) {
+        send(current, crash_now{});
+        current = (co_await s.receive<up>()).who;
+    }
+    *out = elapsed_ns(t0, bench_clock::now()) / n;
+    coronet::exit(sup.id(), {coronet::exit_kind::shutdown, {}, "done"});
+}
+
+// -- swap ---------------------------------------------------------------------
+
+struct sping {
+    pid from;
+};
+
+coronet::behaviour_ref swap_version(int v) {
+    auto b = std::make_shared<coronet::behaviour_of<long>>("bench", v);
+    b->on<sping>([](long& count, sping& p) { send(p.from, ++count); });
+    return coronet::behaviour_ref(b);
+}
+
+/// Hot-swap latency: from the swap request to the new version's answer to the
+/// next message (swap() returns once the swap is done; then one round trip).
+task<void> swap_driver(std::uint32_t worker, int n, double* out) {
+    auto s = self();
+    coronet::behaviour_ref v1 = swap_version(1);
+    coronet::behaviour_ref v2 = swap_version(2);
+    auto c = coronet::spawn_behaviour(v1, 0L, {}, {.where = coronet::placement::pinned(worker)});
+    send(c.id(), sping{s.id()});
+    (void)co_await s.receive<long>();
+    auto t0 = bench_clock::now();
+    for (int i = 0; i < n; ++i) {
+        auto r = co_await coronet::swap(c.id(), i % 2 == 0 ? v2 : v1);
+        if (!r) throw std::runtime_error("swap failed: " + r.error);
+        send(c.id(), sping{s.id()});
+        (void)co_await s.receive<long>();
+    }
+    *out = elapsed_ns(t0, bench_clock::now()) / n;
+    coronet::cancel(c.id());
+}
+
 // -- driver -------------------------------------------------------------------
 
 void run(const std::string& name, const sizes& sz, std::uint32_t workers, const char* impl) {
@@ -303,6 +374,16 @@ void run(const std::string& name, const sizes& sz, std::uint32_t workers, const 
         rt.spawn(chain_driver, workers, sz.chain_length, sz.chains, &ns);
         rt.run();
         report("link_chain", impl, "ns_per_hop", ns, 1);
+    } else if (name == "restart") {
+        double ns = 0;
+        rt.spawn(restart_driver, workers - 1, sz.restarts, &ns);
+        rt.run();
+        report("restart", impl, "ns_per_restart", ns, 1);
+    } else if (name == "swap") {
+        double ns = 0;
+        rt.spawn(swap_driver, workers - 1, sz.swaps, &ns);
+        rt.run();
+        report("swap", impl, "ns_per_swap", ns, 1);
     }
 }
 
@@ -322,19 +403,23 @@ int main(int argc, char** argv) {
             sz.spawn_actors /= 10;
             sz.monitor_targets /= 10;
             sz.chains /= 10;
+            sz.restarts /= 10;
+            sz.swaps /= 10;
         } else if (a == "--only" && i + 1 < argc) {
             only = argv[++i];
         } else {
-            std::fprintf(stderr,
-                         "usage: %s [--quick] [--repeat N] [--only "
-                         "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain]\n",
-                         argv[0]);
+            std::fprintf(
+                stderr,
+                "usage: %s [--quick] [--repeat N] [--only "
+                "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|restart|"
+                "swap]\n",
+                argv[0]);
             return 2;
         }
     }
     for (int r = 0; r < repeat; ++r) {
         for (const char* name : {"pingpong", "counting", "counting_yield", "ring", "spawn",
-                                 "monitor_down", "link_chain"}) {
+                                 "monitor_down", "link_chain", "restart", "swap"}) {
             if (!only.empty() && only != name) continue;
             run(name, sz, 1, "coronet");
             // The same work with the two processes on different workers (cross-thread path):
