@@ -1,6 +1,7 @@
-// Cancel scopes of one process (CX-4, CX-5). A deadline scope that fires
-// counts in the process's `fired_deadlines`; a shield counts in `shields`.
-// Every suspension point asks is_cancelled(), which combines them.
+// Cancel scopes of one process (CX-4, CX-5). A shield counts in the
+// process's `shields`. Open deadline scopes form a chain (innermost first)
+// in the process's extension; the fired ones set `fired_depth`. Every
+// suspension point asks is_cancelled(), which combines them.
 
 #include "coronet/cancel_scope.hpp"
 
@@ -15,14 +16,24 @@ struct scope_state {
     process* p;
     scope_kind kind;
     bool fired = false;
+    std::uint16_t depth = 0;       // shields open when it was opened (deadline scopes)
+    scope_state* outer = nullptr;  // the enclosing open deadline scope
 };
+
+/// fired_depth from the chain of open deadline scopes.
+void recompute_fired_depth(process* p) {
+    std::uint16_t d = 0;
+    for (auto* s = static_cast<scope_state*>(p->ext->deadline_scopes); s; s = s->outer)
+        if (s->fired && s->depth + 1 > d) d = static_cast<std::uint16_t>(s->depth + 1);
+    p->fired_depth = d;
+}
 
 void scope_fired(timer_node* t) noexcept {
     auto* s = reinterpret_cast<scope_state*>(t);
     process* p = s->p;
     s->fired = true;
     if (s->kind == scope_kind::deadline) {
-        ++p->fired_deadlines;
+        recompute_fired_depth(p);
         if (is_cancelled(p)) wake_cancelled(p);
     } else {
         --p->shields;  // the budget is spent: the process is killed (CX-4)
@@ -38,7 +49,14 @@ cancel_scope::cancel_scope(scope_kind kind, time_point deadline) {
     s->p = p;
     s->kind = kind;
     s->timer.fire = &scope_fired;
-    if (kind == scope_kind::shield) ++p->shields;
+    if (kind == scope_kind::shield) {
+        ++p->shields;
+    } else {
+        auto& ext = p->extension();
+        s->depth = p->shields;
+        s->outer = static_cast<scope_state*>(ext.deadline_scopes);
+        ext.deadline_scopes = s;
+    }
     if (deadline != time_point::max()) p->home->arm(&s->timer, deadline);
     state_ = s;
 }
@@ -47,8 +65,15 @@ cancel_scope::~cancel_scope() {
     auto* s = static_cast<scope_state*>(state_);
     process* p = s->p;
     p->home->disarm(&s->timer);
-    if (s->kind == scope_kind::deadline && s->fired) --p->fired_deadlines;
-    if (s->kind == scope_kind::shield && !s->fired) --p->shields;
+    if (s->kind == scope_kind::deadline) {
+        // Scopes close innermost first (they live in nested coroutine frames).
+        p->ext->deadline_scopes = s->outer;
+        if (s->fired) recompute_fired_depth(p);
+    } else if (!s->fired && --p->shields == 0 && p->teardown_deferred) {
+        // The last shield closed on a cancelled process: its children go now (CX-4).
+        p->teardown_deferred = false;
+        if (p->live_children > 0 && p->state == pstate::running) start_teardown(p, true);
+    }
     delete s;
 }
 

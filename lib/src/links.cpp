@@ -170,8 +170,12 @@ void notify_links_and_monitors(process* p) {
         post_signal(rt, l, make_signal<sig_exit_signal>(me, r, true));
     for (const auto& e : p->ext->monitored_by)
         post_signal(rt, e.watcher, make_signal<sig_down>(me, e.id, r));
+    // LT-7: the monitors it created go with it (the targets forget them).
+    for (const auto& mine : p->ext->monitors)
+        post_signal(rt, mine.target, make_signal<sig_demonitor>(me, mine.id));
     p->ext->links.clear();
     p->ext->monitored_by.clear();
+    p->ext->monitors.clear();
 }
 
 bool trap_child_exit(process* parent, process* child) {

@@ -9,6 +9,9 @@
 
 namespace coronet::detail {
 
+// The record must stay within the pool's largest size class (see process.hpp).
+static_assert(sizeof(process) <= 256, "process record grew: move fields to process_ext");
+
 namespace {
 
 exit_reason normal_reason{};
@@ -210,7 +213,7 @@ process* spawn_impl_ex(runtime_impl* rt_in, std::coroutine_handle<> root, const 
     p->incarnation = rt->incarnation;
     if (parent) {
         append_child(parent, p);
-        if (parent->cancelled) {  // CX-1: the mark covers every descendant
+        if (parent->cancelled && parent->shields == 0) {  // CX-1: the mark covers every descendant
             p->cancelled = true;
             p->pending = new exit_reason(*parent->pending);
         }
@@ -285,7 +288,7 @@ void wake_cancelled(process* p) noexcept {
             static_cast<park_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
             break;
         case wait_kind::watch:
-            wake = static_cast<exit_watch*>(p->wait_ctx)->cancel_wait();
+            wake = static_cast<exit_watch*>(p->wait_ctx)->cancel_wait(p->killed);
             break;
         case wait_kind::io:
             static_cast<io_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
@@ -305,9 +308,13 @@ namespace {
 void continue_teardown(process* p) {
     for (process* c = p->last_child; c; c = c->prev_sib) {
         if (!p->teardown_all && !c->daemon) continue;
-        if (!c->cancel_sent) {
+        if (!c->cancel_sent || (p->killed && !c->kill_sent)) {
             c->cancel_sent = true;
-            const exit_kind k = p->teardown_all ? exit_kind::cancelled : exit_kind::shutdown;
+            c->kill_sent = p->killed;
+            // A killed process's children are killed too (no shield holds them).
+            const exit_kind k = p->killed         ? exit_kind::killed
+                                : p->teardown_all ? exit_kind::cancelled
+                                                  : exit_kind::shutdown;
             const std::string why = p->pending  ? p->pending->detail
                                     : p->reason ? to_string(*p->reason)
                                                 : std::string("parent returned");
@@ -325,6 +332,7 @@ void continue_teardown(process* p) {
 }  // namespace
 
 void start_teardown(process* p, bool all) {
+    p->teardown_deferred = false;
     p->teardown = true;
     p->teardown_all = p->teardown_all || all;
     continue_teardown(p);
@@ -334,7 +342,11 @@ bool cancel_local(process* p, exit_kind kind, const std::string& why) {
     if (p->state == pstate::exited || p->cancelled) return false;
     p->cancelled = true;
     if (!p->pending) p->pending = new exit_reason{kind, nullptr, why};
-    if (p->live_children > 0) {
+    if (p->live_children > 0 && p->shields > 0 && !p->killed) {
+        // A shield protects what it waits for, children included (CX-4): they
+        // are torn down when the last shield closes (cancel_scope.cpp).
+        p->teardown_deferred = true;
+    } else if (p->live_children > 0) {
         p->wake_deferred = p->waiting != wait_kind::none;
         start_teardown(p, true);
     } else if (is_cancelled(p)) {  // a shielded section keeps waiting (CX-4)
@@ -353,8 +365,15 @@ void kill_local(process* p, const std::string& why) {
     }
     if (p->state == pstate::draining) {
         start_teardown(p, true);
-    } else if (!cancel_local(p, exit_kind::killed, why) && p->live_children == 0) {
-        wake_cancelled(p);  // already cancelled (e.g. in a shielded section): escalate
+    } else if (!cancel_local(p, exit_kind::killed, why)) {
+        // Already cancelled (e.g. in a shielded section): escalate. Its
+        // children go first, then it is woken (also from a shielded wait).
+        if (p->live_children == 0) {
+            wake_cancelled(p);
+        } else {
+            p->wake_deferred = p->wake_deferred || p->waiting != wait_kind::none;
+            start_teardown(p, true);
+        }
     }
 }
 
@@ -380,7 +399,10 @@ void cancel_remote(process* p, exit_kind kind, const std::string& why) {
         while (!here->cancel_queue.empty()) {
             auto req = std::move(here->cancel_queue.front());
             here->cancel_queue.pop_front();
-            cancel_local(req.p, req.kind, req.why);
+            if (req.kind == exit_kind::killed)
+                kill_local(req.p, req.why);
+            else
+                cancel_local(req.p, req.kind, req.why);
             release(req.p);
         }
         here->draining_cancels = false;

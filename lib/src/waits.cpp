@@ -258,7 +258,7 @@ bool exit_watch::awaiter::await_ready() {
     w->need_ = need;
     w->shielded_ = shielded;
     w->cancelled_ = false;
-    if (!shielded && is_cancelled(p)) {
+    if ((!shielded || p->killed) && is_cancelled(p)) {
         w->cancelled_ = true;
         return true;
     }
@@ -274,7 +274,7 @@ void exit_watch::awaiter::await_suspend(std::coroutine_handle<> h) {
 
 void exit_watch::awaiter::await_resume() {
     process* p = tl_worker->current;
-    if (w->cancelled_ || (!shielded && is_cancelled(p))) throw_cancelled(p);
+    if (w->cancelled_ || ((!shielded || p->killed) && is_cancelled(p))) throw_cancelled(p);
 }
 
 // ---------------------------------------------------------------- I/O

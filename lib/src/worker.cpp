@@ -93,7 +93,10 @@ void worker::dispatch(message* m) {
     } else if (is_signal<sig_cancel>(m)) {
         if (process* p = table.find(m->target_slot, m->target)) {
             auto& s = signal_data<sig_cancel>(m);
-            cancel_local(p, s.kind, s.why);
+            if (s.kind == exit_kind::killed)
+                kill_local(p, s.why);
+            else
+                cancel_local(p, s.kind, s.why);
         }
     } else if (is_signal<sig_resume>(m)) {
         if (process* p = table.find(m->target_slot, m->target)) resume_local(p);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
+#include <coronet/when.hpp>
 
 #include "test_runtime.hpp"
 
@@ -75,6 +76,73 @@ task<std::string> outer_cancel_inside_timeout() {
     }
 }
 
+// --- deadlines inside shields, shields over children, kills over shielded waits
+
+task<std::string> timeout_inside_shield() {
+    std::string out;
+    co_await shielded(10s, [](std::string* o) -> task<void> {
+        try {
+            co_await with_timeout(1s, recv_int());
+        } catch (const timeout_error&) {
+            *o = "timeout@" + std::to_string(ms(self().now()));
+        }
+    }(&out));
+    co_return out;
+}
+
+task<int> value_after(int v, duration d) {
+    co_await self().sleep(d);
+    co_return v;
+}
+
+task<int> joins_child_in_shield(std::string* log) {
+    auto s = self();
+    try {
+        co_await s.receive<int>();
+    } catch (const cancelled_error&) {
+        *log += "cancelled@" + std::to_string(ms(s.now())) + "; ";
+    }
+    // The shield protects the child it spawns and joins: no cancel mark, no teardown.
+    const int v = co_await shielded(5s, [](std::string* l) -> task<int> {
+        auto h = self().spawn(value_after, 42, 2s);
+        const int r = co_await h;
+        *l += "joined " + std::to_string(r) + "@" + std::to_string(ms(self().now())) + "; ";
+        co_return r;
+    }(log));
+    try {
+        co_await self().sleep(1s);  // after the shield the cancel takes effect again
+    } catch (const cancelled_error&) {
+        *log += "cancelled again@" + std::to_string(ms(s.now()));
+    }
+    co_return v;
+}
+
+task<void> cancels_after(pid target, duration d) {
+    co_await self().sleep(d);
+    cancel(target, "test");
+}
+
+task<void> sleep_for(duration d) {
+    co_await self().sleep(d);
+}
+
+task<void> stubborn_loser() {
+    try {
+        co_await self().sleep(10s);
+    } catch (const cancelled_error&) {
+    }
+    co_await shielded(10s, sleep_for(10s));  // holds the when_any's loser wait
+}
+
+task<int> races_in_shield() {
+    co_return co_await shielded(100ms, [](int) -> task<int> {
+        auto a = self().spawn(value_after, 1, 10ms);
+        auto b = self().spawn(stubborn_loser);
+        auto r = co_await when_any(a, b);
+        co_return static_cast<int>(r.index);
+    }(0));
+}
+
 }  // namespace
 
 TEST_CASE("with_timeout(1s, recv()) times out at 1 s and the enclosing scope runs on (T-CX-03)",
@@ -123,4 +191,33 @@ TEST_CASE("a cancel of the process inside with_timeout is a cancel, not a timeou
     rt.spawn(cancel_at, h.id(), 200ms);
     rt.run();
     CHECK(h.value() == "cancelled@200");
+}
+
+TEST_CASE("with_timeout inside a shield still fires (review item a)", "[core][scope][cancel]") {
+    runtime rt(virtual_config());
+    auto h = rt.spawn(timeout_inside_shield);
+    rt.run();
+    CHECK(h.value() == "timeout@1000");
+}
+
+TEST_CASE("a shield protects the children it spawns and joins (review item b)",
+          "[core][scope][cancel]") {
+    runtime rt(virtual_config());
+    std::string log;
+    auto h = rt.spawn(joins_child_in_shield, &log);
+    rt.spawn(cancels_after, h.id(), 100ms);
+    rt.run();
+    CHECK(log == "cancelled@100; joined 42@2100; cancelled again@2100");
+    CHECK(h.value() == 42);  // it caught the cancel and returned: a normal exit
+}
+
+TEST_CASE(
+    "a spent shield budget kills a process waiting for when_any's losers, and its "
+    "children (review item d)",
+    "[core][scope][cancel]") {
+    runtime rt(virtual_config());
+    auto h = rt.spawn(races_in_shield);
+    CHECK_THROWS_AS(rt.run(), exit_error);  // LK-4: the root's kill reaches run()
+    CHECK(h.reason().kind == exit_kind::killed);
+    CHECK(ms(rt.now()) == 100);
 }

@@ -52,9 +52,10 @@ struct process_ext {
     bool trap = false;
     std::vector<std::string> names;  // registered names it holds (NM-1)
     pid starter;  // waiting in start() for this process to be ready (LT-6); empty once told
-    swap_ctl* swap = nullptr;     // hot swap requests, for a swappable process (HS)
-    bool swap_point = false;      // a receive now is a swap point (HS-2)
-    bool behaviour_stop = false;  // a behaviour handler asked its loop to end
+    swap_ctl* swap = nullptr;         // hot swap requests, for a swappable process (HS)
+    bool swap_point = false;          // a receive now is a swap point (HS-2)
+    bool behaviour_stop = false;      // a behaviour handler asked its loop to end
+    void* deadline_scopes = nullptr;  // the innermost open with_timeout scope (cancel_scope.cpp)
 };
 
 struct process {
@@ -70,13 +71,19 @@ struct process {
     bool linked = false;  // abnormal exit fails the parent (LK-1)
     bool daemon = false;
     bool resume_permit = false;
-    bool cancel_sent = false;           // the parent has asked this child to stop
-    bool teardown = false;              // stopping children one by one (LT-4)
-    bool teardown_all = false;          // all children, or only the daemons
-    bool wake_deferred = false;         // cancelled while waiting: wake after the children
-    bool killed = false;                // kill: no shield holds it off (CX-4, LK-2)
-    std::uint16_t shields = 0;          // open shielded() sections (CX-4)
-    std::uint16_t fired_deadlines = 0;  // with_timeout scopes whose deadline passed (CX-5)
+    bool cancel_sent = false;        // the parent has asked this child to stop
+    bool teardown = false;           // stopping children one by one (LT-4)
+    bool teardown_all = false;       // all children, or only the daemons
+    bool wake_deferred = false;      // cancelled while waiting: wake after the children
+    bool killed = false;             // kill: no shield holds it off (CX-4, LK-2)
+    bool teardown_deferred = false;  // cancelled inside a shield: children wait for it
+    bool kill_sent = false;          // the parent has asked this child to die (kill)
+    std::uint16_t shields = 0;       // open shielded() sections (CX-4)
+    // With_timeout scopes whose deadline passed (CX-5): 1 + the largest shield
+    // depth at which one of them was opened (0: none). Such a scope cancels
+    // the code that runs at that depth or less, not code in a shield opened
+    // inside it.
+    std::uint16_t fired_depth = 0;
 
     std::uint64_t serial = 0;
     std::uint64_t node = 0;  // identity kept here: a handle may outlive its runtime
@@ -121,10 +128,10 @@ struct process {
     }
 };
 
-/// What every suspension point asks: cancelled, or inside a deadline scope
-/// that fired, and not shielded.
+/// What every suspension point asks: killed; or cancelled and not shielded;
+/// or inside a deadline scope that fired, and not in a shield opened inside it.
 inline bool is_cancelled(const process* p) noexcept {
-    return p->killed || ((p->cancelled || p->fired_deadlines != 0) && p->shields == 0);
+    return p->killed || (p->cancelled && p->shields == 0) || p->shields < p->fired_depth;
 }
 
 inline process* from_timer(timer_node* t) noexcept {

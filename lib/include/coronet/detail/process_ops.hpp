@@ -155,10 +155,10 @@ class exit_watch {
     /// Called by the runtime on the watcher's worker.
     void mark_exited(std::uint32_t i) noexcept;
     bool satisfied() const noexcept { return exited_ >= need_; }
-    /// The waiting process was cancelled: true when the wait should end
-    /// (it is not shielded).
-    bool cancel_wait() noexcept {
-        if (shielded_) return false;
+    /// The waiting process was cancelled (or killed): true when the wait
+    /// should end (it is not shielded, or the process was killed).
+    bool cancel_wait(bool killed) noexcept {
+        if (shielded_ && !killed) return false;
         cancelled_ = true;
         return true;
     }
