@@ -96,16 +96,6 @@ struct swap_reply {
     swap_result result;
 };
 
-std::string describe(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-        return x.what();
-    } catch (...) {
-        return "unknown exception";
-    }
-}
-
 /// The current process as a swappable one, for its whole life: published by
 /// its spawner (publish_swappable) and here, withdrawn at its exit.
 class swappable_registration {

@@ -6,6 +6,7 @@
 #include "coronet/detail/pool.hpp"
 #include "coronet/exit_reason.hpp"
 #include "coronet/pid.hpp"
+#include "internal/core.hpp"
 
 namespace coronet::detail {
 
@@ -52,17 +53,21 @@ const char* to_string(exit_kind k) noexcept {
     return "?";
 }
 
+std::string detail::describe(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        return x.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
 std::string to_string(const exit_reason& r) {
     std::string s = to_string(r.kind);
     if (r.kind == exit_kind::error && r.error) {
-        try {
-            std::rethrow_exception(r.error);
-        } catch (const std::exception& e) {
-            s += ": ";
-            s += e.what();
-        } catch (...) {
-            s += ": unknown exception";
-        }
+        s += ": ";
+        s += detail::describe(r.error);
     } else if (!r.detail.empty()) {
         s += ": ";
         s += r.detail;

@@ -39,16 +39,6 @@ struct sup_reply {
     std::vector<child_info> children;
 };
 
-std::string describe(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-        return x.what();
-    } catch (...) {
-        return "unknown exception";
-    }
-}
-
 /// Hides this process's start() waiter while the supervisor does its own
 /// receives during its start, so that only ready() makes it ready (LT-6).
 struct starter_stash {
@@ -135,7 +125,7 @@ class supervisor_run {
         } catch (const cancelled_error&) {
             throw;
         } catch (...) {
-            err = describe(std::current_exception());
+            err = detail::describe(std::current_exception());
         }
         if (!p) co_return false;
         if (!k.spec.name.empty() && !register_name(k.spec.name, p)) {

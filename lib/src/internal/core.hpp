@@ -80,6 +80,8 @@ void swap_signal(worker& w, message* m);
 /// `r` as its reason (unless already cancelled) and throws cancelled_error,
 /// which the caller lets escape the body.
 [[noreturn]] void exit_current(const exit_reason& r);
+/// message.cpp: the what() of an exception ("unknown exception" if none).
+std::string describe(const std::exception_ptr& e);
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;
 /// Releases the refs a process holds on others (watchers, children).
