@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 #include <catch2/catch.hpp>
 #include <coronet/self.hpp>
@@ -274,4 +275,65 @@ TEST_CASE("threads outside the runtime send while it runs", "[core][runtime][thr
     rt.run();
     for (auto& t : senders) t.join();
     CHECK(h.value() == 20'000);
+}
+
+namespace {
+
+task<void> exits_now() {
+    co_return;
+}
+
+/// Spawns `n` short-lived children (each exits at once; at most 1000 alive)
+/// and counts the distinct pids it was given.
+task<std::size_t> spawns_and_forgets(int n) {
+    std::unordered_set<std::uint64_t> serials;
+    serials.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        auto h = self().spawn(exits_now);
+        serials.insert(h.id().serial);
+        if (i % 1000 == 999) co_await self().yield();  // let them exit
+    }
+    co_return serials.size();
+}
+
+struct cleanup_log {
+    std::vector<std::string>* log;
+    std::string name;
+    ~cleanup_log() { log->push_back(name); }
+};
+
+task<void> failing_leaf(std::vector<std::string>* log) {
+    cleanup_log c{log, "leaf"};
+    co_await self().sleep(10ms);
+    throw std::runtime_error("leaf failed");
+}
+
+task<void> waiting_node(std::string name, int depth, std::vector<std::string>* log) {
+    cleanup_log c{log, name};
+    if (depth > 0) {
+        self().spawn(waiting_node, name + ".a", depth - 1, log);
+        if (depth == 1) self().spawn(failing_leaf, log);
+    }
+    co_await self().sleep(1h);
+}
+
+}  // namespace
+
+TEST_CASE("T-LT-03: a failure with no trap runs every destructor of the tree before run() throws",
+          "[core][runtime]") {
+    runtime rt{virtual_config()};
+    std::vector<std::string> log;
+    rt.spawn(waiting_node, std::string("root"), 2, &log);
+    CHECK_THROWS_WITH(rt.run(), "leaf failed");
+    // The leaf unwinds first; then its parent's remaining child, the parent,
+    // and up the tree (LT-4 order).
+    CHECK(log == std::vector<std::string>{"leaf", "root.a.a", "root.a", "root"});
+    CHECK(rt.live_processes() == 0);
+}
+
+TEST_CASE("T-LT-06: 1 000 000 spawns never reuse a pid", "[core][runtime]") {
+    runtime rt{virtual_config()};
+    auto h = rt.spawn(spawns_and_forgets, 1'000'000);
+    rt.run();
+    CHECK(h.value() == 1'000'000);
 }
