@@ -416,6 +416,18 @@ void cancel_remote(process* p, exit_kind kind, const std::string& why) {
 
 // ---------------------------------------------------------------- exit
 
+void killed_exit(process* p) {
+    if (!p->reason) {
+        p->reason = p->pending && p->pending->kind == exit_kind::killed
+                        ? new exit_reason(*p->pending)
+                        : new exit_reason{exit_kind::killed, nullptr, "killed"};
+    }
+    p->state = pstate::draining;
+    p->waiting = wait_kind::none;
+    p->home->disarm(&p->timer);
+    finalize(p);  // destroys the frame: the destructors of its live locals run
+}
+
 void body_done(process* p) {
     std::exception_ptr err;
     p->result = p->ops->take(p->root.address(), err);

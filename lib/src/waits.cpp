@@ -334,8 +334,10 @@ void send_impl(runtime_impl* rt_in, const pid& to, message* m) {
         free_message(m);
         throw std::logic_error("coronet::send outside a process needs runtime::send");
     }
-    if (!rt->is_local(to)) {
-        rt->dead_letter(to, m);  // no route (distribution plugs in here)
+    if (!rt->is_local(to) || (here && here->current && here->current->killed)) {
+        // No route (distribution plugs in here), or sent by a killed process
+        // while its frame is destroyed (LT-5: dropped and traced).
+        rt->dead_letter(to, m);
         return;
     }
     m->target = to.serial;

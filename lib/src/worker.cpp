@@ -158,6 +158,10 @@ std::uint64_t worker::poll_io(int timeout_ms) {
 
 void worker::run_one(process* p) {
     p->queued = false;
+    if (p->killed && p->state == pstate::running && p->live_children == 0) {
+        killed_exit(p);  // LT-5: destroyed where it is suspended, never resumed
+        return;
+    }
     current = p;
     ++resumptions;
     p->resume_at.resume();

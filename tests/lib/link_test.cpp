@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 #include <catch2/catch.hpp>
 #include <coronet/cancel_scope.hpp>
 #include <coronet/runtime.hpp>
@@ -228,4 +229,55 @@ TEST_CASE("links across real worker threads propagate a failure", "[core][link][
     auto trapping = rt.spawn(linked_observer, peer.id(), true);
     CHECK_THROWS_WITH(rt.run(), "linked peer failed");
     CHECK(trapping.value().rfind("exit_msg error@", 0) == 0);
+}
+
+namespace {
+
+struct sends_on_destroy {
+    pid to;
+    std::vector<std::string>* log;
+    ~sends_on_destroy() {
+        log->push_back("destructor");
+        send(to, std::string("sent from a destructor"));
+    }
+};
+
+task<void> victim(pid watcher, std::vector<std::string>* log) {
+    sends_on_destroy g{watcher, log};
+    try {
+        co_await self().receive<int>();
+    } catch (...) {
+        log->push_back("catch ran");  // must not: a kill runs no more code (LT-5)
+        throw;
+    }
+}
+
+task<std::string> kills_victim(std::vector<std::string>* log) {
+    auto s = self();
+    trap_exit(true);
+    auto v = s.spawn(victim, s.id(), log);
+    co_await s.yield();  // let it reach its receive
+    coronet::exit(v.id(), exit_reason{exit_kind::killed, nullptr, "kill"});
+    auto m = co_await s.receive<exit_msg>();
+    auto late = co_await s.receive<std::string>(10ms);
+    co_return std::string(to_string(m.reason.kind)) + (late ? ", got: " + *late : ", nothing");
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a kill destroys the frame where it is suspended: destructors run, no catch, no sends "
+    "(LT-5)",
+    "[core][link]") {
+    std::vector<std::string> traced;
+    runtime_config cfg = virtual_config();
+    cfg.on_dead_letter = [&](const pid&, std::string_view type) { traced.emplace_back(type); };
+    runtime rt(cfg);
+    std::vector<std::string> log;
+    auto h = rt.spawn(kills_victim, &log);
+    rt.run();
+    CHECK(h.value() == "killed, nothing");
+    CHECK(log == std::vector<std::string>{"destructor"});
+    REQUIRE(traced.size() == 1);
+    CHECK(traced[0].find("string") != std::string::npos);
 }

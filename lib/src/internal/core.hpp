@@ -30,6 +30,9 @@ bool cancel_local(process* p, exit_kind kind, const std::string& why);
 void kill_local(process* p, const std::string& why);
 /// Asks `p` (on any worker) to cancel, from the current thread.
 void cancel_remote(process* p, exit_kind kind, const std::string& why);
+/// A killed process with no children left, suspended or queued: exits with
+/// reason killed by destroying its frame where it is suspended (LT-5).
+void killed_exit(process* p);
 /// The root task finished: take its result, then drain or finalize.
 void body_done(process* p);
 /// On the parent's worker: the child has exited (finalizes the parent if it
