@@ -96,8 +96,11 @@ process* finalize_one(process* p) {
     assert(p->live_children == 0);
     if (p->root) {
         process* saved = w.current;
-        w.current = p;      // the frame's parameters may still use self()
+        w.current = p;  // the frame's parameters may still use self()
+        // LT-5: what a killed process's destructors send is dropped (traced).
+        w.drop_sends = p->killed;
         p->root.destroy();  // RAII destructors of the frame run here (LT-5)
+        w.drop_sends = false;
         w.current = saved;
         p->root = {};
     }

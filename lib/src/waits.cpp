@@ -334,7 +334,7 @@ void send_impl(runtime_impl* rt_in, const pid& to, message* m) {
         free_message(m);
         throw std::logic_error("coronet::send outside a process needs runtime::send");
     }
-    if (!rt->is_local(to) || (here && here->current && here->current->killed)) {
+    if (!rt->is_local(to) || (here && here->drop_sends)) {
         // No route (distribution plugs in here), or sent by a killed process
         // while its frame is destroyed (LT-5: dropped and traced).
         rt->dead_letter(to, m);

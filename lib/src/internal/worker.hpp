@@ -83,6 +83,7 @@ class worker {
     };
     std::deque<cancel_request> cancel_queue;  // see cancel_remote
     bool draining_cancels = false;
+    bool drop_sends = false;  // a killed frame is being destroyed: its sends are dropped (LT-5)
 
   private:
     std::uint64_t drain_inbox();
