@@ -18,6 +18,7 @@ struct scope_state {
     bool fired = false;
     std::uint16_t depth = 0;       // shields open when it was opened (deadline scopes)
     scope_state* outer = nullptr;  // the enclosing open deadline scope
+    scope_state* inner = nullptr;  // the open deadline scope inside this one
 };
 
 /// fired_depth from the chain of open deadline scopes.
@@ -55,6 +56,7 @@ cancel_scope::cancel_scope(scope_kind kind, time_point deadline) {
         auto& ext = p->extension();
         s->depth = p->shields;
         s->outer = static_cast<scope_state*>(ext.deadline_scopes);
+        if (s->outer) s->outer->inner = s;
         ext.deadline_scopes = s;
     }
     if (deadline != time_point::max()) p->home->arm(&s->timer, deadline);
@@ -66,8 +68,14 @@ cancel_scope::~cancel_scope() {
     process* p = s->p;
     p->home->disarm(&s->timer);
     if (s->kind == scope_kind::deadline) {
-        // Scopes close innermost first (they live in nested coroutine frames).
-        p->ext->deadline_scopes = s->outer;
+        // Usually the innermost closes first, but a frame destroyed where it
+        // is suspended frees an outer scope (a local) before the inner ones
+        // (in its parameters): unlink from anywhere in the chain.
+        if (s->inner)
+            s->inner->outer = s->outer;
+        else
+            p->ext->deadline_scopes = s->outer;
+        if (s->outer) s->outer->inner = s->inner;
         if (s->fired) recompute_fired_depth(p);
     } else if (!s->fired && --p->shields == 0 && p->teardown_deferred) {
         // The last shield closed on a cancelled process: its children go now (CX-4).

@@ -33,6 +33,16 @@ struct swap_ctl {
     std::mutex m;
     std::deque<std::shared_ptr<swap_request>> queue;  // guarded by m
 
+    /// The process commits to the next swap (it is about to unwind or to
+    /// apply it): from now on the request cannot be withdrawn. False when
+    /// none is queued any more.
+    bool claim() {
+        std::lock_guard lk(m);
+        if (queue.empty()) return false;
+        queue.front()->taken = true;
+        return true;
+    }
+
     std::shared_ptr<swap_request> take() {
         std::lock_guard lk(m);
         if (queue.empty()) return nullptr;
@@ -54,15 +64,17 @@ void publish_swappable(runtime_impl* rt_in, const pid& p, const std::shared_ptr<
     if (!ctl->closed) rt->swappable[p.serial] = ctl;
 }
 
-bool swap_pending(const process* p) noexcept {
-    return p->ext->swap && p->ext->swap->pending.load(std::memory_order_acquire);
+bool claim_swap(const process* p) {
+    return p->ext->swap && p->ext->swap->pending.load(std::memory_order_acquire) &&
+           p->ext->swap->claim();
 }
 
 void swap_signal(worker& w, message* m) {
     process* p = w.table.find(m->target_slot, m->target);
     if (!p || p->state != pstate::running || p->waiting != wait_kind::receive || !p->ext ||
         !p->ext->swap_point)
-        return;  // not at a swap point now: it looks at the flag at its next one
+        return;                  // not at a swap point now: it looks at the flag at its next one
+    if (!claim_swap(p)) return;  // withdrawn meanwhile
     static_cast<receive_wait*>(p->wait_ctx)->outcome = wait_outcome::swap;
     finish_wait(p);
 }
@@ -165,6 +177,7 @@ task<void> detail::behaviour_main(std::shared_ptr<swap_ctl> ctl, behaviour_ref b
     swappable_registration reg(std::move(ctl));
     process* p = reg.proc();
     std::any state = b->init(arg);
+    arg.reset();  // it may hold code of the library the spawner came from
     for (;;) {
         // A quiescent point (HS-2): no handler runs.
         while (auto req = reg.ctl().take()) {

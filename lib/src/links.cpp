@@ -42,23 +42,6 @@ void deliver_to(process* p, Msg&& msg) {
     p->home->deliver_user(m);
 }
 
-/// Removes the messages of `p`'s mailbox that `pred` selects.
-template <class Pred>
-void remove_from_mailbox(process* p, Pred pred) {
-    std::atomic<message*>* link = &p->mb_head;
-    while (message* m = link->load(std::memory_order_relaxed)) {
-        if (!pred(*m)) {
-            link = &m->next;
-            continue;
-        }
-        message* next = m->next.load(std::memory_order_relaxed);
-        link->store(next, std::memory_order_relaxed);
-        if (p->mb_tail == &m->next) p->mb_tail = link;
-        --p->mb_size;
-        free_message(m);
-    }
-}
-
 bool erase_pid(std::vector<pid>& v, const pid& x) {
     auto it = std::find(v.begin(), v.end(), x);
     if (it == v.end()) return false;

@@ -297,6 +297,8 @@ void wake_cancelled(process* p) noexcept {
             static_cast<io_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
             io_wait_end(p);
             break;
+        case wait_kind::hold:
+            break;
         case wait_kind::none:
             return;
     }
@@ -345,9 +347,10 @@ bool cancel_local(process* p, exit_kind kind, const std::string& why) {
     if (p->state == pstate::exited || p->cancelled) return false;
     p->cancelled = true;
     if (!p->pending) p->pending = new exit_reason{kind, nullptr, why};
-    if (p->live_children > 0 && p->shields > 0 && !p->killed) {
-        // A shield protects what it waits for, children included (CX-4): they
-        // are torn down when the last shield closes (cancel_scope.cpp).
+    if (p->shields > 0 && !p->killed) {
+        // A shield protects what it waits for, children included, also those
+        // it spawns (CX-4): they are torn down when the last shield closes
+        // (cancel_scope.cpp), and the process waits for that at its next await.
         p->teardown_deferred = true;
     } else if (p->live_children > 0) {
         p->wake_deferred = p->waiting != wait_kind::none;

@@ -213,11 +213,14 @@ std::uint64_t runtime::run_until_idle() {
     return after - before;
 }
 
-void runtime::run_for(duration d) {
-    auto& r = *impl_;
-    if (!r.virtual_clock) throw std::logic_error("coronet: run_for needs the virtual clock");
-    const std::int64_t until = r.vnow.load() + d.count();
+namespace {
+
+/// Virtual clock: runs until `done()` or the clock would pass `until` (timers
+/// at exactly `until` fire); the clock ends at `until` unless done() first.
+template <class Done>
+void run_until(detail::runtime_impl& r, std::int64_t until, Done&& done) {
     for (;;) {
+        if (done()) return;
         std::uint64_t progress = 0;
         for (auto& w : r.workers) progress += w->step(4096);
         if (progress) continue;
@@ -231,6 +234,14 @@ void runtime::run_for(duration d) {
     }
 }
 
+}  // namespace
+
+void runtime::run_for(duration d) {
+    auto& r = *impl_;
+    if (!r.virtual_clock) throw std::logic_error("coronet: run_for needs the virtual clock");
+    run_until(r, r.vnow.load() + d.count(), [] { return false; });
+}
+
 void runtime::shutdown() {
     auto& r = *impl_;
     if (r.shut_down) return;
@@ -238,8 +249,10 @@ void runtime::shutdown() {
     for (const pid& p : r.root_pids())
         detail::cancel_impl(&r, p, exit_kind::shutdown, "runtime shutdown");
     if (r.virtual_clock) {
-        const std::int64_t limit = r.vnow.load() + r.cfg.shutdown_timeout.count();
-        r.drive([&] { return r.roots.load() == 0 || r.vnow.load() > limit; });
+        // No timer beyond the shutdown timeout fires: what is still waiting
+        // then is destroyed below.
+        run_until(r, r.vnow.load() + r.cfg.shutdown_timeout.count(),
+                  [&] { return r.roots.load() == 0; });
     } else if (r.threads_started) {
         std::unique_lock lk(r.m);
         r.cv.wait_for(lk, r.cfg.shutdown_timeout, [&] { return r.roots.load() == 0; });
@@ -263,6 +276,8 @@ void runtime::shutdown() {
     std::lock_guard lk(r.m);
     for (auto* p : r.root_set) detail::release(p);
     r.root_set.clear();
+    r.roots.store(0);  // all destroyed: a run() waiting in another thread returns
+    r.cv.notify_all();
 }
 
 time_point runtime::now() const {

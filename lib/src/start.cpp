@@ -1,12 +1,15 @@
-// start() and ready(): the ready handshake (SEMANTICS LT-6). The child tells
-// its starter with an internal message; the starter waits for that message
-// or for the child's down_msg, whichever comes first.
+// start() and ready(): the ready handshake (SEMANTICS LT-6). The child
+// reports to its starter with sig_ready; on the starter's worker it becomes a
+// ready_msg in the mailbox only while start() still waits for that child.
+// start() waits for that message or the child's down_msg.
 
 #include "coronet/start.hpp"
 
+#include "coronet/link.hpp"
 #include "coronet/monitor.hpp"
 #include "coronet/self.hpp"
 #include "internal/core.hpp"
+#include "internal/signals.hpp"
 
 namespace coronet::detail {
 
@@ -22,7 +25,27 @@ struct ready_msg {
 
 void report_ready(process* p, std::any value) {
     const pid starter = std::exchange(p->ext->starter, pid{});
-    send_impl(nullptr, starter, make_message<ready_msg>(ready_msg{pid_of(p), std::move(value)}));
+    runtime_impl& rt = p->home->rt;
+    if (!rt.is_local(starter)) return;
+    message* m = make_signal<sig_ready>(pid_of(p), std::move(value));
+    m->target = starter.serial;
+    m->target_slot = starter.slot;
+    worker* home = rt.workers[starter.worker()].get();
+    if (rt.owns(home))
+        home->dispatch(m);
+    else
+        home->post(m);
+}
+
+void ready_signal(worker& w, message* m) {
+    process* p = w.table.find(m->target_slot, m->target);
+    auto& s = signal_data<sig_ready>(m);
+    if (!p || p->state != pstate::running || !p->ext || p->ext->awaiting_ready != s.from.serial)
+        return;  // nobody waits for it any more
+    message* r = make_message<ready_msg>(ready_msg{s.from, std::move(s.value)});
+    r->target = p->serial;
+    r->target_slot = p->slot;
+    w.deliver_user(r);
 }
 
 void ready_impl(std::any value) {
@@ -31,22 +54,39 @@ void ready_impl(std::any value) {
 }
 
 task<std::any> await_started(process* child) {
-    retain(child);
-    struct holder {
-        process* p;
-        ~holder() { release(p); }
-    } keep{child};
-    // This wait is not the caller's own first receive (LT-6 for the caller).
     process* me = require_process("coronet::start");
-    struct stash {
-        process* p;
-        pid saved;
-        ~stash() {
-            if (saved) p->extension().starter = saved;
-        }
-    } hide{me, me->ext ? std::exchange(me->ext->starter, pid{}) : pid{}};
+    if (child->parent != me)
+        throw std::logic_error(
+            "coronet::start: await it in the process that called it (not as an operand of "
+            "when_all / when_any, which run in processes of their own)");
     const pid c = pid_of(child);
     const monitor_ref ref = monitor(c);
+    // Whatever way this ends: nothing of the handshake stays in the mailbox,
+    // and a child still running is an ordinary linked child (LK-1). This wait
+    // is not the caller's own first receive (LT-6 for the caller).
+    struct handshake {
+        process* me;
+        process* child;
+        monitor_ref ref;
+        pid saved_starter;
+        ~handshake() {
+            me->ext->awaiting_ready = 0;
+            if (saved_starter) me->ext->starter = saved_starter;
+            demonitor(ref, true);
+            const pid c = pid_of(child);
+            remove_from_mailbox(me, [&](message& m) {
+                return holds<ready_msg>(m) && static_cast<ready_msg*>(m.data())->from == c;
+            });
+            // Safe: `linked` is read only on this (the parent's) worker, by
+            // child_exited_step, which runs after this for an exit to come.
+            if (!has_exited(child)) child->linked = true;
+            release(child);
+        }
+    };
+    retain(child);
+    handshake hs{me, child, ref, std::exchange(me->extension().starter, pid{})};
+    me->ext->awaiting_ready = c.serial;
+
     std::any value;
     bool is_ready = false;
     co_await self().receive_any(
@@ -56,24 +96,13 @@ task<std::any> await_started(process* child) {
                   is_ready = true;
               }),
         guard([&](const down_msg& d) { return d.ref == ref; }, [](const down_msg&) {}));
-    demonitor(ref, true);
-    if (!is_ready) {
-        // It exited before it was ready: not tree-linked, so its failure
-        // reaches the caller only here. (A normal return counts as ready.)
-        rethrow_if_failed(child);
-        co_return value;
-    }
-    if (!has_exited(child)) {
-        // From now on an ordinary linked child (LK-1). Safe: the field is read
-        // only on this (the parent's) worker, by child_exited_step, which runs
-        // after this for an exit that has not happened yet.
-        child->linked = true;
-        co_return value;
-    }
-    // Ready, then exited before we looked: do here what LK-1 would have done.
+    if (!has_exited(child)) co_return value;
+    // It exited (before or right after it was ready) and is not tree-linked:
+    // do here what LK-1 would have done.
     const exit_reason& r = reason_of(child);
+    if (!is_ready && r.kind != exit_kind::normal) rethrow_if_failed(child);  // reaped, not linked
     if (trapping_exits()) {
-        send(pid_of(current_process()), exit_msg{c, r});
+        send(pid_of(me), exit_msg{c, r});
     } else if (r.kind == exit_kind::error || r.kind == exit_kind::killed) {
         rethrow_if_failed(child);
     }

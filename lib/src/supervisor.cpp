@@ -130,13 +130,14 @@ class supervisor_run {
         if (!p) co_return false;
         if (!k.spec.name.empty() && !register_name(k.spec.name, p)) {
             err = "name '" + k.spec.name + "' is already registered";
-            k.id = p;
-            k.spec.shutdown = shutdown_policy::brutal_kill();
-            co_await terminate(k);
+            coronet::exit(p, exit_reason{exit_kind::killed, nullptr, err});
+            co_await self().receive_any(
+                guard([p](const exit_msg& m) { return m.from == p; }, [](const exit_msg&) {}));
             co_return false;
         }
         k.id = p;
         k.started_at = self().now();
+        if (f_.how == strategy::simple_one_for_one) k.spec.id = to_string(p);
         co_return true;
     }
 
@@ -320,7 +321,6 @@ class supervisor_run {
             r.error = "child failed to start: " + err;
             co_return;
         }
-        if (simple) kids_.back().spec.id = to_string(kids_.back().id);
         r.started = kids_.back().id;
     }
 

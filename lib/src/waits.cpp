@@ -44,10 +44,11 @@ void arm_timeout(process* p, duration timeout) {
 bool receive_ready(receive_wait& w) {
     process* p = require_process("receive");
     if (is_cancelled(p)) {
+        if (hold_for_teardown(p)) return false;
         w.outcome = wait_outcome::cancelled;
         return true;
     }
-    if (p->ext && p->ext->swap_point && swap_pending(p)) {  // HS: a swap point
+    if (p->ext && p->ext->swap_point && claim_swap(p)) {  // HS: a swap point
         w.outcome = wait_outcome::swap;
         return true;
     }
@@ -69,6 +70,10 @@ bool receive_ready(receive_wait& w) {
 
 void receive_suspend(receive_wait& w, std::coroutine_handle<> h) {
     process* p = tl_worker->current;
+    if (p->waiting == wait_kind::hold) {
+        p->resume_at = h;
+        return;
+    }
     p->waiting = wait_kind::receive;
     p->wait_ctx = &w;
     p->resume_at = h;
@@ -105,6 +110,7 @@ message* receive_take(receive_wait& w) {
 bool park_ready(park_wait& w) {
     process* p = require_process(w.kind == 0 ? "sleep" : w.kind == 1 ? "suspend" : "yield");
     if (is_cancelled(p)) {
+        if (hold_for_teardown(p)) return false;
         w.outcome = wait_outcome::cancelled;
         return true;
     }
@@ -123,6 +129,7 @@ bool park_ready(park_wait& w) {
 void park_suspend(park_wait& w, std::coroutine_handle<> h) {
     process* p = tl_worker->current;
     p->resume_at = h;
+    if (p->waiting == wait_kind::hold) return;
     if (w.kind == 2) {
         w.outcome = wait_outcome::ready;
         p->home->make_runnable(p);
@@ -157,6 +164,7 @@ void process_timer_fired(timer_node* t) noexcept {
             io_wait_end(p);
             break;
         case wait_kind::watch:
+        case wait_kind::hold:
         case wait_kind::none:
             return;
     }
@@ -259,6 +267,7 @@ bool exit_watch::awaiter::await_ready() {
     w->shielded_ = shielded;
     w->cancelled_ = false;
     if ((!shielded || p->killed) && is_cancelled(p)) {
+        if (hold_for_teardown(p)) return false;
         w->cancelled_ = true;
         return true;
     }
@@ -267,6 +276,10 @@ bool exit_watch::awaiter::await_ready() {
 
 void exit_watch::awaiter::await_suspend(std::coroutine_handle<> h) {
     process* p = tl_worker->current;
+    if (p->waiting == wait_kind::hold) {
+        p->resume_at = h;
+        return;
+    }
     p->waiting = wait_kind::watch;
     p->wait_ctx = w;
     p->resume_at = h;

@@ -84,6 +84,8 @@ void worker::dispatch(message* m) {
     }
     if (dispatch_link_signal(*this, m)) {
         // handled (links.cpp)
+    } else if (is_signal<sig_ready>(m)) {
+        ready_signal(*this, m);
     } else if (is_signal<sig_swap>(m)) {
         swap_signal(*this, m);
     } else if (is_signal<sig_name_owned>(m)) {

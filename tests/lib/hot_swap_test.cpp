@@ -382,3 +382,37 @@ TEST_CASE("a swappable function is replaced at its next receive, keeping the mai
     CHECK(log.lines() == std::vector<std::string>{"f: v1 0", "f: v1 1", "f: v1 2", "f: v1 3",
                                                   "f: v1 unwound", "f: v2 4", "f: v2 5"});
 }
+
+namespace {
+
+task<void> counting_body(int* starts) {
+    ++*starts;
+    for (;;) co_await self().receive<item>();
+}
+
+task<void> new_body(int* runs) {
+    ++*runs;
+    co_return;
+}
+
+task<std::string> zero_timeout_swap(int* starts, int* runs) {
+    auto f = spawn_swappable(bind_body(counting_body, starts));
+    co_await self().sleep(1ms);
+    auto r = co_await swap_body(f.id(), bind_body(new_body, runs), duration::zero());
+    co_await f;
+    co_return to_string(r.status);
+}
+
+}  // namespace
+
+TEST_CASE("a swap a waiting process has committed to is not withdrawn by the timeout",
+          "[core][hot_swap]") {
+    runtime rt(virtual_config());
+    int starts = 0;
+    int runs = 0;
+    auto h = rt.spawn(zero_timeout_swap, &starts, &runs);
+    rt.run();
+    CHECK(h.value() == "ok");
+    CHECK(starts == 1);  // the old body never starts again
+    CHECK(runs == 1);
+}

@@ -4,9 +4,11 @@
 #include <string>
 #include <vector>
 #include <catch2/catch.hpp>
+#include <coronet/cancel_scope.hpp>
 #include <coronet/link.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
+#include <coronet/when.hpp>
 
 #include "test_runtime.hpp"
 
@@ -122,4 +124,58 @@ TEST_CASE("after ready, a started child is an ordinary linked child (LK-1)", "[c
         rt.run();
         CHECK(h.value() == "exit_msg error from child");
     }
+}
+
+namespace {
+
+task<void> ready_late_then_fails() {
+    co_await self().sleep(50ms);
+    ready();
+    co_await self().sleep(10ms);
+    throw std::runtime_error("failed after a late ready");
+}
+
+task<std::string> start_with_timeout() {
+    auto s = self();
+    std::string out;
+    try {
+        co_await with_timeout(10ms, start(ready_late_then_fails));
+    } catch (const timeout_error&) {
+        out = "start timed out";
+    }
+    co_await s.sleep(55ms);  // the child's late ready comes and goes
+    out += ", mailbox " + std::to_string(s.mailbox_size());
+    co_await s.sleep(1s);  // the child's failure must reach us (LK-1)
+    co_return out + ", not failed";
+}
+
+task<void> short_lived() {
+    co_await self().sleep(5ms);
+}
+
+task<std::string> start_in_when_all() {
+    try {
+        co_await when_all(start(short_lived), start(short_lived));
+    } catch (const std::logic_error& e) {
+        co_return "refused";
+    }
+    co_return "accepted";
+}
+
+}  // namespace
+
+TEST_CASE("a start() abandoned by a timeout leaves no message and a linked child",
+          "[core][start]") {
+    runtime rt(virtual_config());
+    auto h = rt.spawn(start_with_timeout);
+    CHECK_THROWS_WITH(rt.run(), "failed after a late ready");
+    CHECK(h.reason().kind == exit_kind::error);
+    CHECK(ms(rt.now()) == 60);
+}
+
+TEST_CASE("start() awaited as a when_all operand is refused with a clear error", "[core][start]") {
+    runtime rt(virtual_config());
+    auto h = rt.spawn(start_in_when_all);
+    rt.run();
+    CHECK(h.value() == "refused");
 }

@@ -479,3 +479,35 @@ TEST_CASE("an invalid supervisor configuration is refused at start", "[core][sup
     CHECK_THROWS_AS(rt.run(), std::invalid_argument);
     CHECK(h.reason().kind == exit_kind::error);
 }
+
+namespace {
+
+task<void> returns_before_ready(event_log* log) {
+    log->add("Q", "run");
+    co_await self().sleep(1ms);
+}
+
+task<std::string> restarts_quick_child(event_log* log) {
+    supervisor_flags f;
+    f.intensity = 3;
+    f.period = std::chrono::seconds(1);
+    auto sup = co_await start(supervise, f, specs_of(child("Q", returns_before_ready, log)));
+    try {
+        co_await sup;  // gives up after the 4th normal exit within 1 s
+    } catch (const exit_error& e) {
+        co_return to_string(e.reason());
+    }
+    co_return "no exit";
+}
+
+}  // namespace
+
+TEST_CASE("a permanent child that returns before it is ready is restarted like any other",
+          "[core][supervisor]") {
+    runtime rt(virtual_config());
+    event_log log;
+    auto h = rt.spawn(restarts_quick_child, &log);
+    rt.run();
+    CHECK(h.value() == "shutdown: reached maximum restart intensity");
+    CHECK(log.size() == 4);  // started, then restarted 3 times
+}

@@ -45,11 +45,15 @@ class behaviour {
     virtual task<bool> handle(std::any& state, any_message msg) const = 0;
     /// The new state from the state of version `from` (HS-4). It must not
     /// change `old_state`: if it throws, the swap is abandoned and the old
-    /// version goes on with the old state. The default keeps a state of the
-    /// same type as it is and refuses anything else.
+    /// version goes on with the old state. The new state must be made by
+    /// this version's code (not a copy of `old_state`'s std::any, which would
+    /// keep calling into the old version's library after it is unloaded).
+    /// The default refuses (throws std::invalid_argument).
     virtual std::any migrate(const std::any& old_state, const behaviour& from) const {
-        (void)from;
-        return old_state;
+        (void)old_state;
+        throw std::invalid_argument(name_ + " v" + std::to_string(version_) +
+                                    ": no migration from " + from.name() + " v" +
+                                    std::to_string(from.version()));
     }
 
   private:
@@ -139,10 +143,11 @@ class behaviour_of final : public behaviour {
     std::any migrate(const std::any& old_state, const behaviour& from) const override {
         for (const auto& m : migrations_)
             if (m.accepts(old_state)) return std::any(m.run(old_state));
-        if (std::any_cast<State>(&old_state)) return old_state;
-        throw std::invalid_argument(name() + " v" + std::to_string(version()) +
-                                    ": no migration from " + from.name() + " v" +
-                                    std::to_string(from.version()));
+        // The same state type: a copy made here, by this version's code.
+        if constexpr (std::is_copy_constructible_v<State>) {
+            if (const State* same = std::any_cast<State>(&old_state)) return std::any(State(*same));
+        }
+        return behaviour::migrate(old_state, from);
     }
 
   private:

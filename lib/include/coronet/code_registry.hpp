@@ -61,7 +61,10 @@ class behaviour_ref {
 /// coronet's headers but not linked with coronet: it uses the program's
 /// copy, so the program must export its symbols (CMake ENABLE_EXPORTS,
 /// i.e. -rdynamic). A library stays loaded until none of its versions is
-/// registered or referenced.
+/// registered or referenced. Only behaviour_refs are counted: before you
+/// unload a version, no other value whose code lives in its library may be
+/// left (messages of types it defines still queued, exceptions it threw kept
+/// in exit reasons, std::any or std::function objects it made).
 ///
 /// **Thread safety:** every member may be called from any thread.
 /// **Suspends:** never (load_library blocks in dlopen).

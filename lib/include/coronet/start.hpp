@@ -57,7 +57,11 @@ task<std::pair<handle<T>, V>> finish_start_value(handle<T> h) {
 /// on, the child is an ordinary linked child. A caller cancelled while it
 /// waits throws cancelled_error; the child is torn down with the caller.
 ///
-/// The spawn happens when `start` is called; the returned task only waits.
+/// The spawn happens when `start` is called; the returned task only waits,
+/// and must be awaited by the process that called `start` (as an operand
+/// of when_all / when_any it throws std::logic_error). If that wait ends by
+/// an exception (a with_timeout, a cancel), the child stays, as an ordinary
+/// linked child.
 ///
 /// **Thread safety:** inside a process only. **Suspends:** until ready.
 template <class Fn, class... Args>

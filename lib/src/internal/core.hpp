@@ -74,9 +74,13 @@ void release_names(process* p);
 void name_owned(worker& w, message* m);
 /// start.cpp: tells the process waiting in start() that `p` is ready (LT-6).
 void report_ready(process* p, std::any value);
+/// start.cpp: on the starter's worker; a readiness report that start() no
+/// longer waits for (it timed out, was cancelled) is dropped.
+void ready_signal(worker& w, message* m);
 /// hot_swap.cpp: true when a swap request waits for `p` (any thread may
-/// have queued it).
-bool swap_pending(const process* p) noexcept;
+/// have queued it) and `p` has now committed to it (it can no longer be
+/// withdrawn by the requester's timeout).
+bool claim_swap(const process* p);
 /// hot_swap.cpp: wakes `p` from a receive that is a swap point (sig_swap).
 void swap_signal(worker& w, message* m);
 /// Ends the current process with reason `r` at once: marks it cancelled with
@@ -85,6 +89,23 @@ void swap_signal(worker& w, message* m);
 [[noreturn]] void exit_current(const exit_reason& r);
 /// message.cpp: the what() of an exception ("unknown exception" if none).
 std::string describe(const std::exception_ptr& e);
+/// On p's worker: removes the messages of `p`'s mailbox that `pred` selects.
+template <class Pred>
+void remove_from_mailbox(process* p, Pred pred) {
+    std::atomic<message*>* link = &p->mb_head;
+    while (message* m = link->load(std::memory_order_relaxed)) {
+        if (!pred(*m)) {
+            link = &m->next;
+            continue;
+        }
+        message* next = m->next.load(std::memory_order_relaxed);
+        link->store(next, std::memory_order_relaxed);
+        if (p->mb_tail == &m->next) p->mb_tail = link;
+        --p->mb_size;
+        free_message(m);
+    }
+}
+
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;
 /// Releases the refs a process holds on others (watchers, children).

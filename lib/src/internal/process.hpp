@@ -20,7 +20,9 @@ namespace coronet::detail {
 
 class worker;
 
-enum class wait_kind : std::uint8_t { none, receive, park, watch, io };
+// hold: a cancelled process parked at a suspension point until its children
+// are torn down (LT-4: their cleanup before its own); woken to throw.
+enum class wait_kind : std::uint8_t { none, receive, park, watch, io, hold };
 enum class pstate : std::uint8_t { running, draining, exited };
 
 /// Someone waiting for this process to exit (an exit_watch member slot).
@@ -52,10 +54,11 @@ struct process_ext {
     bool trap = false;
     std::vector<std::string> names;  // registered names it holds (NM-1)
     pid starter;  // waiting in start() for this process to be ready (LT-6); empty once told
-    swap_ctl* swap = nullptr;         // hot swap requests, for a swappable process (HS)
-    bool swap_point = false;          // a receive now is a swap point (HS-2)
-    bool behaviour_stop = false;      // a behaviour handler asked its loop to end
-    void* deadline_scopes = nullptr;  // the innermost open with_timeout scope (cancel_scope.cpp)
+    std::uint64_t awaiting_ready = 0;  // serial of the child this process's start() waits for
+    swap_ctl* swap = nullptr;          // hot swap requests, for a swappable process (HS)
+    bool swap_point = false;           // a receive now is a swap point (HS-2)
+    bool behaviour_stop = false;       // a behaviour handler asked its loop to end
+    void* deadline_scopes = nullptr;   // the innermost open with_timeout scope (cancel_scope.cpp)
 };
 
 struct process {
@@ -132,6 +135,16 @@ struct process {
 /// or inside a deadline scope that fired, and not in a shield opened inside it.
 inline bool is_cancelled(const process* p) noexcept {
     return p->killed || (p->cancelled && p->shields == 0) || p->shields < p->fired_depth;
+}
+
+/// A cancelled process whose children are still being torn down waits for
+/// them at its next suspension point instead of cleaning up at once (LT-4).
+/// Marks the hold; the awaiter then suspends.
+inline bool hold_for_teardown(process* p) noexcept {
+    if (!p->teardown || !p->teardown_all || p->live_children == 0 || p->killed) return false;
+    p->waiting = wait_kind::hold;
+    p->wake_deferred = true;
+    return true;
 }
 
 inline process* from_timer(timer_node* t) noexcept {

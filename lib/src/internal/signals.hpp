@@ -3,6 +3,7 @@
 // user messages, so per-pair order of messages and signals holds (MO-4).
 // Pointers in them are retained by the sender and released by the handler.
 
+#include <any>
 #include <string>
 
 #include "coronet/detail/message_node.hpp"
@@ -68,7 +69,11 @@ struct sig_down {  // to the watcher
     exit_reason reason;
 };
 
-struct sig_swap {};  // target: m->target; a swap request is queued (hot_swap.cpp)
+struct sig_swap {};
+struct sig_ready {  // target: the starter; `from` is ready (start.cpp)
+    pid from;
+    std::any value;
+};  // target: m->target; a swap request is queued (hot_swap.cpp)
 
 struct sig_name_owned {  // target: the holder of a name registered from elsewhere
     std::string name;
