@@ -1,6 +1,7 @@
 // 04_hot_swap: new code loaded while the program runs. A counter behaviour
 // (state + handlers) is loaded as version 1 from a shared library and
-// started; a producer streams 200000 numbered messages to it; halfway, version 2
+// started; a producer streams 200000 numbered messages to it; once v1 has handled
+// the first half (it reports then), version 2
 // is loaded from a second library and the running counter is swapped to it
 // (migrating v1's state). At the end the counter reports how many messages
 // it handled, their sum, how many came out of order (a loss or a duplicate
@@ -22,14 +23,15 @@ using coronet::task;
 
 constexpr long total = 200000;
 
-struct sent_half {};
-
 task<void> producer(coronet::pid counter, coronet::pid boss) {
     for (long i = 1; i <= total; ++i) {
         coronet::send(counter, add{i});
-        if (i == total / 2) coronet::send(boss, sent_half{});
+        // After the first half, the counter reports to the boss: the report
+        // comes after those messages (one sender, one receiver: FIFO).
+        if (i == total / 2) coronet::send(counter, report{boss});
         if (i % 1000 == 0) co_await self().yield();  // let the swap in mid-stream
     }
+    coronet::send(counter, report{boss});  // and after the last one
 }
 
 bool check(bool ok, const char* what) {
@@ -50,13 +52,13 @@ task<bool> boss(std::string v1_path, std::string v2_path) {
     auto mon = coronet::monitor(counter.id());
     auto prod = s.spawn(producer, counter.id(), s.id());
 
-    co_await s.receive<sent_half>();
+    auto half = co_await s.receive<counter_report>();  // v1 has handled the first half
+    std::printf("hot swap: v%d handled the first %ld messages\n", half.version, half.count);
     code.load_library(v2_path);
     auto r = co_await coronet::swap(counter.id(), code.find("counter", 2));
     std::printf("hot swap: swap to v2: %s\n", coronet::to_string(r.status));
     co_await prod;
 
-    coronet::send("counter", report{s.id()});
     auto rep = co_await s.receive<counter_report>();
     std::printf(
         "hot swap: the counter reports v%d: %ld handled (%ld by v1, %ld by v2), sum %ld, "
@@ -64,12 +66,17 @@ task<bool> boss(std::string v1_path, std::string v2_path) {
         rep.version, rep.count, rep.by_v1, rep.by_v2, rep.sum, rep.out_of_order);
     bool ok = check(static_cast<bool>(r) && rep.version == 2, "swapped to v2");
     ok &= check(coronet::whereis("counter") == before, "pid and name unchanged");
+    coronet::send("counter", add{total + 1});  // by name: reaches the same process
+    coronet::send(counter.id(), report{s.id()});
+    const auto last = co_await s.receive<counter_report>();
+    ok &= check(last.count == total + 1, "the name still reaches it");
     ok &= check(!co_await s.receive<coronet::down_msg>(coronet::duration::zero()),
                 "no down message: the swap is not an exit");
     ok &= check(rep.count == total && rep.sum == total * (total + 1) / 2 && rep.out_of_order == 0,
                 "200000 messages handled exactly once, in order");
-    ok &= check(rep.by_v1 > 0 && rep.by_v2 > 0 && rep.by_v1 + rep.by_v2 == total,
-                "both versions handled messages");
+    ok &= check(half.version == 1 && half.count == total / 2 && rep.by_v1 >= total / 2 &&
+                    rep.by_v1 + rep.by_v2 == total,
+                "v1 handled the first half, v2 took over the rest");
     std::string why;
     ok &= check(code.unload("counter", 1, &why), "unload of v1 after the swap");
     const bool refused = !code.unload("counter", 2, &why);
