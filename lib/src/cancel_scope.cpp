@@ -19,7 +19,27 @@ struct scope_state {
     std::uint16_t depth = 0;       // shields open when it was opened (deadline scopes)
     scope_state* outer = nullptr;  // the enclosing open deadline scope
     scope_state* inner = nullptr;  // the open deadline scope inside this one
+    std::uint64_t child_mark = 0;  // the worker's spawn counter when it was opened
 };
+
+/// The spawn counter in a child's serial (see spawn_impl_ex): children of one
+/// process are all spawned on its worker, so it orders them.
+std::uint64_t spawn_count_of(const process* c) noexcept {
+    return c->serial >> 16;
+}
+
+/// A fired deadline scope owns the children spawned inside it (Trio): they
+/// are cancelled with it, last spawned first. Not while a shield opened
+/// inside the scope protects the process (it owns them then).
+void cancel_scope_children(scope_state* s) {
+    process* p = s->p;
+    if (p->shields > s->depth) return;
+    for (process* c = p->last_child; c && spawn_count_of(c) > s->child_mark; c = c->prev_sib)
+        if (!c->cancel_sent) {
+            c->cancel_sent = true;
+            cancel_remote(c, exit_kind::cancelled, "deadline of the scope that spawned it");
+        }
+}
 
 /// fired_depth from the chain of open deadline scopes.
 void recompute_fired_depth(process* p) {
@@ -35,6 +55,7 @@ void scope_fired(timer_node* t) noexcept {
     s->fired = true;
     if (s->kind == scope_kind::deadline) {
         recompute_fired_depth(p);
+        cancel_scope_children(s);
         if (is_cancelled(p)) wake_cancelled(p);
     } else {
         --p->shields;  // the budget is spent: the process is killed (CX-4)
@@ -55,6 +76,7 @@ cancel_scope::cancel_scope(scope_kind kind, time_point deadline) {
     } else {
         auto& ext = p->extension();
         s->depth = p->shields;
+        s->child_mark = p->home->spawn_counter;
         s->outer = static_cast<scope_state*>(ext.deadline_scopes);
         if (s->outer) s->outer->inner = s;
         ext.deadline_scopes = s;

@@ -282,3 +282,39 @@ TEST_CASE("frames with nested deadline scopes destroyed where they wait (shutdow
     CHECK(log == "sleeper destroyed; proc; ");
     CHECK(ms(rt.now()) == 150);
 }
+
+namespace {
+
+task<void> long_child(std::string* log) {
+    logs_on_exit l{log, "child gone"};
+    co_await self().sleep(10s);
+}
+
+task<std::string> spawns_inside_timeout(std::string* log) {
+    auto s = self();
+    auto before = s.spawn(long_child, log);  // not the scope's: it runs on
+    std::string out;
+    try {
+        co_await with_timeout(100ms, [](std::string* l) -> task<void> {
+            self().spawn(long_child, l);  // the scope's
+            co_await self().receive<int>();
+        }(log));
+    } catch (const timeout_error&) {
+        out = "timeout@" + std::to_string(ms(s.now()));
+    }
+    co_await s.sleep(1ms);
+    out += ", " + *log + "outer child " + (before.exited() ? "gone" : "running");
+    cancel(before.id());
+    co_return out;
+}
+
+}  // namespace
+
+TEST_CASE("a deadline scope that expires cancels the children spawned inside it (review item c)",
+          "[core][scope][cancel]") {
+    runtime rt(virtual_config());
+    std::string log;
+    auto h = rt.spawn(spawns_inside_timeout, &log);
+    rt.run();
+    CHECK(h.value() == "timeout@100, child gone; outer child running");
+}
