@@ -4,6 +4,7 @@
 #include <cassert>
 #include <stdexcept>
 
+#include "internal/blocking_pool.hpp"
 #include "internal/core.hpp"
 #include "internal/signals.hpp"
 
@@ -299,6 +300,9 @@ void wake_cancelled(process* p) noexcept {
             break;
         case wait_kind::hold:
             break;
+        case wait_kind::job:
+            job_cancel(p);  // it decides: wake now, or wait for the job (CX-8)
+            return;
         case wait_kind::none:
             return;
     }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "internal/blocking_pool.hpp"
 #include "internal/core.hpp"
 #include "internal/runtime_impl.hpp"
 #include "internal/signals.hpp"
@@ -35,6 +36,11 @@ runtime_impl::runtime_impl(runtime_config c)
     n = std::min<std::uint32_t>(n, 255);
     cfg.workers = n;
     for (std::uint32_t i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(*this, i));
+    const std::uint32_t bt = cfg.blocking_threads
+                                 ? cfg.blocking_threads
+                                 : std::max(4u, 2 * std::thread::hardware_concurrency());
+    pools.push_back(std::make_shared<blocking_pool_impl>(
+        this, "default", bt, std::max<std::size_t>(1, cfg.blocking_queue)));
     if (virtual_clock) {
         master_ep = ::epoll_create1(EPOLL_CLOEXEC);
         for (auto& w : workers) {
@@ -134,6 +140,11 @@ bool runtime_impl::drive(Done&& done) {
         for (auto& w : workers) progress += w->step(4096);
         if (progress) continue;
         if (done()) return true;
+        // Blocking jobs take no virtual time: wait for them (in real time)
+        // before the clock moves, unless one runs for longer than 50 ms.
+        if (jobs_outstanding.load(std::memory_order_acquire) > 0 &&
+            wait_external(std::chrono::milliseconds(50)))
+            continue;
         time_point next = time_point::max();
         for (auto& w : workers) next = std::min(next, w->next_deadline());
         if (next != time_point::max()) {
@@ -145,9 +156,10 @@ bool runtime_impl::drive(Done&& done) {
         for (auto& w : workers) io += w->io_waiters;
         if (io) {
             epoll_event ev[8];
-            ::epoll_wait(master_ep, ev, 8, -1);
+            ::epoll_wait(master_ep, ev, 8, jobs_outstanding.load() > 0 ? 50 : -1);
             continue;
         }
+        if (jobs_outstanding.load(std::memory_order_acquire) > 0) continue;  // waited above
         return false;
     }
 }
@@ -224,6 +236,9 @@ void run_until(detail::runtime_impl& r, std::int64_t until, Done&& done) {
         std::uint64_t progress = 0;
         for (auto& w : r.workers) progress += w->step(4096);
         if (progress) continue;
+        if (r.jobs_outstanding.load(std::memory_order_acquire) > 0 &&
+            r.wait_external(std::chrono::milliseconds(50)))
+            continue;
         time_point next = time_point::max();
         for (auto& w : r.workers) next = std::min(next, w->next_deadline());
         if (next.count() > until || next == time_point::max()) {
@@ -257,6 +272,9 @@ void runtime::shutdown() {
         std::unique_lock lk(r.m);
         r.cv.wait_for(lk, r.cfg.shutdown_timeout, [&] { return r.roots.load() == 0; });
     }
+    // Blocking pools: queued jobs dropped, running ones asked to stop and
+    // given a short grace; a thread stuck in a call is left behind.
+    for (auto& pool : r.pools) pool->stop(std::chrono::milliseconds(100));
     r.stop_threads();
     r.stopping.store(true);
     // What is left is destroyed children first (deepest first, the last
@@ -301,6 +319,22 @@ std::uint64_t runtime::live_processes() const noexcept {
 std::exception_ptr runtime::failure() const {
     std::lock_guard lk(impl_->m);
     return impl_->root_failure;
+}
+
+}  // namespace coronet
+
+namespace coronet {
+
+blocking_pool runtime::default_pool() noexcept {
+    return blocking_pool(impl_->pools.front().get());
+}
+
+blocking_pool runtime::add_pool(std::string name, std::uint32_t threads, std::size_t capacity) {
+    if (threads == 0 || capacity == 0)
+        throw std::invalid_argument("coronet::runtime::add_pool: threads and capacity must be > 0");
+    impl_->pools.push_back(std::make_shared<detail::blocking_pool_impl>(
+        impl_.get(), std::move(name), threads, capacity));
+    return blocking_pool(impl_->pools.back().get());
 }
 
 }  // namespace coronet

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "coronet/blocking.hpp"
 #include "coronet/hot_swap.hpp"
 #include "coronet/self.hpp"
 #include "internal/core.hpp"
@@ -19,16 +20,16 @@ time_point deadline_after(time_point now, duration d) noexcept {
     return now + d;
 }
 
+[[noreturn]] void throw_cancelled(process* p) {
+    if (!p->cancelled) throw cancelled_error("deadline");  // a with_timeout scope fired
+    throw cancelled_error(p->pending ? p->pending->detail : std::string("cancelled"));
+}
+
 namespace {
 
 // epoll's tag for a process: its slot, and the low bits of its serial's counter.
 std::uint64_t io_tag(const process* p) noexcept {
     return std::uint64_t{p->slot} | ((p->serial >> 16) << 32);
-}
-
-[[noreturn]] void throw_cancelled(process* p) {
-    if (!p->cancelled) throw cancelled_error("deadline");  // a with_timeout scope fired
-    throw cancelled_error(p->pending ? p->pending->detail : std::string("cancelled"));
 }
 
 void arm_timeout(process* p, duration timeout) {
@@ -162,6 +163,9 @@ void process_timer_fired(timer_node* t) noexcept {
         case wait_kind::io:
             static_cast<io_wait*>(p->wait_ctx)->outcome = wait_outcome::timeout;
             io_wait_end(p);
+            break;
+        case wait_kind::job:  // cancelled, the job did not stop in time: leave it (CX-8)
+            static_cast<job_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
             break;
         case wait_kind::watch:
         case wait_kind::hold:

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "internal/blocking_pool.hpp"
 #include "internal/core.hpp"
 #include "internal/signals.hpp"
 
@@ -84,6 +85,8 @@ void worker::dispatch(message* m) {
     }
     if (dispatch_link_signal(*this, m)) {
         // handled (links.cpp)
+    } else if (is_signal<sig_job_done>(m) || is_signal<sig_job_space>(m)) {
+        job_signal(*this, m);
     } else if (is_signal<sig_ready>(m)) {
         ready_signal(*this, m);
     } else if (is_signal<sig_swap>(m)) {

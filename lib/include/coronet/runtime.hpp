@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "coronet/blocking.hpp"
 #include "coronet/code_registry.hpp"
 #include "coronet/detail/process_ops.hpp"
 #include "coronet/handle.hpp"
@@ -34,8 +35,15 @@ struct runtime_config {
     /// Real clock: how long an idle worker polls its inbox before it sleeps
     /// in epoll (cross-worker latency against CPU burnt while idle).
     duration idle_spin = std::chrono::microseconds(50);
-    /// How long shutdown() lets processes clean up before it destroys them.
+    /// How long shutdown() lets processes clean up before it destroys them;
+    /// also how long a cancelled process waits for its blocking job (CX-8).
     duration shutdown_timeout = std::chrono::seconds(5);
+    /// Threads of the default blocking pool (run_blocking); 0 = twice the
+    /// cores, at least 4. They start with the first job.
+    std::uint32_t blocking_threads = 0;
+    /// Jobs that may wait in the default pool's queue before run_blocking
+    /// waits for room (back pressure).
+    std::size_t blocking_queue = 1024;
     /// Called on the worker thread for each dead letter (a message to a pid
     /// that does not exist), after it is counted. Must not block or throw.
     std::function<void(const pid& to, std::string_view type)> on_dead_letter{};
@@ -140,6 +148,13 @@ class runtime {
 
     /// The behaviour versions this runtime knows (hot swap, HS-6).
     code_registry& code() noexcept;
+
+    /// The default pool of run_blocking.
+    blocking_pool default_pool() noexcept;
+    /// Adds a pool (threads >= 1, a queue of `capacity` waiting jobs); it
+    /// lives as long as the runtime. From the thread that owns the runtime,
+    /// before or between runs (not while processes may use the pool list).
+    blocking_pool add_pool(std::string name, std::uint32_t threads, std::size_t capacity);
 
     detail::runtime_impl* impl() const noexcept { return impl_.get(); }
 

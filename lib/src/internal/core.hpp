@@ -15,6 +15,8 @@ namespace coronet::detail {
 
 /// Starts stopping all children, last spawned first (LT-4).
 void start_teardown(process* p, bool all);
+/// Throws the cancelled_error of a cancelled process (its reason).
+[[noreturn]] void throw_cancelled(process* p);
 /// Ends the current wait with "cancelled" (where the wait allows it).
 void wake_cancelled(process* p) noexcept;
 /// now + d, saturating at time_point::max() ("no deadline").

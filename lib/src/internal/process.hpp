@@ -22,7 +22,7 @@ class worker;
 
 // hold: a cancelled process parked at a suspension point until its children
 // are torn down (LT-4: their cleanup before its own); woken to throw.
-enum class wait_kind : std::uint8_t { none, receive, park, watch, io, hold };
+enum class wait_kind : std::uint8_t { none, receive, park, watch, io, hold, job };
 enum class pstate : std::uint8_t { running, draining, exited };
 
 /// Someone waiting for this process to exit (an exit_watch member slot).

@@ -17,6 +17,7 @@
 namespace coronet::detail {
 
 struct swap_ctl;
+struct blocking_pool_impl;
 
 class runtime_impl {
   public:
@@ -70,6 +71,30 @@ class runtime_impl {
     bool threads_started = false;
     bool shut_down = false;
     int master_ep = -1;
+
+    // blocking pools (blocking.cpp); the default one first
+    std::vector<std::shared_ptr<blocking_pool_impl>> pools;
+    std::atomic<std::int64_t> jobs_outstanding{0};
+    std::atomic<std::uint64_t> next_wait_id{0};
+    /// A pool thread posted to a worker: wakes a virtual-clock driver that
+    /// waits for blocking jobs.
+    void external_event() {
+        {
+            std::lock_guard lk(ext_m);
+            ++ext_events;
+        }
+        ext_cv.notify_all();
+    }
+    /// Waits up to `d` of real time for an external event; true if one came.
+    bool wait_external(std::chrono::milliseconds d) {
+        std::unique_lock lk(ext_m);
+        const bool got = ext_cv.wait_for(lk, d, [&] { return ext_events > 0; });
+        ext_events = 0;
+        return got;
+    }
+    std::mutex ext_m;
+    std::condition_variable ext_cv;
+    std::uint64_t ext_events = 0;  // guarded by ext_m
 
     std::mutex swap_m;
     std::unordered_map<std::uint64_t, std::shared_ptr<swap_ctl>> swappable;  // by serial; swap_m

@@ -70,6 +70,14 @@ struct sig_down {  // to the watcher
 };
 
 struct sig_swap {};
+struct blocking_pool_impl;
+struct sig_job_done {  // target: the process that waits for the job (blocking.cpp)
+    std::uint64_t wait_id;
+};
+struct sig_job_space {  // target: a process waiting for room in `pool`'s queue
+    blocking_pool_impl* pool;
+    std::uint64_t wait_id;
+};
 struct sig_ready {  // target: the starter; `from` is ready (start.cpp)
     pid from;
     std::any value;
