@@ -74,7 +74,11 @@ task<int> server() {
             std::printf("server: any_message of type %.*s\n",
                         static_cast<int>(m.type_name().size()), m.type_name().data());
     };
-    while (co_await s.receive_for(50ms, on_job, on_text, on_other)) ++handled;
+    for (;;) {  // (co_await is kept out of loop conditions: see README's pitfalls)
+        const bool got = co_await s.receive_for(50ms, on_job, on_text, on_other);
+        if (!got) break;
+        ++handled;
+    }
     stamp();
     std::printf("server: nothing for 50 ms, receive_for timed out\n");
     co_return handled;

@@ -37,7 +37,8 @@ coronet::task<int> client(std::vector<int> inputs) {
     for (int n : inputs) {
         const coronet::pid before = *coronet::whereis("squarer");
         coronet::send("squarer", job{n, s.id()});
-        if (auto r = co_await s.receive<int>(500ms)) {
+        const auto r = co_await s.receive<int>(500ms);  // not inside the if: README's pitfalls
+        if (r) {
             std::printf("%d squared is %d\n", n, *r);
         } else if (coronet::whereis("squarer") != before) {
             std::printf("%d crashed the squarer; the supervisor restarted it\n", n);

@@ -113,7 +113,10 @@ process* finalize_one(process* p) {
     w.table.erase(p->slot);
     w.load.fetch_sub(1, std::memory_order_relaxed);
     rt.exited.fetch_add(1, std::memory_order_relaxed);
-    if (p->ext) release_names(p);  // before anyone can learn of the exit (NM-1)
+    if (p->ext) {
+        release_names(p);  // before anyone can learn of the exit (NM-1)
+        if (!p->ext->held_locks.empty()) release_held_locks(p);  // abandoned: next holder told
+    }
     p->exited_flag.store(true, std::memory_order_release);
     notify_watchers(p);
     if (p->ext) notify_links_and_monitors(p);
@@ -302,6 +305,9 @@ void wake_cancelled(process* p) noexcept {
             break;
         case wait_kind::job:
             job_cancel(p);  // it decides: wake now, or wait for the job (CX-8)
+            return;
+        case wait_kind::sync:
+            sync_cancel(p);
             return;
         case wait_kind::none:
             return;

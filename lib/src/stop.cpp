@@ -44,9 +44,11 @@ task<bool> request_stop(pid target, duration timeout) {
     demonitor(ref, true);
     // A reply that raced with the timeout or the down is dropped, not left behind.
     const std::uint64_t id = ref.id;
-    while (co_await s.receive_for(
-        duration::zero(),
-        guard([&](const stop_reply& r) { return r.id == id; }, [](const stop_reply&) {}))) {
+    for (;;) {
+        const bool stale = co_await s.receive_for(
+            duration::zero(),
+            guard([&](const stop_reply& r) { return r.id == id; }, [](const stop_reply&) {}));
+        if (!stale) break;
     }
     co_return answer.value_or(false);
 }

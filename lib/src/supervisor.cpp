@@ -78,7 +78,8 @@ class supervisor_run {
             starter_stash stash;
             for (auto it = kids_.begin(); it != kids_.end(); ++it) {
                 std::string err;
-                if (co_await start_kid(*it, err)) continue;
+                const bool started = co_await start_kid(*it, err);
+                if (started) continue;
                 for (auto r = std::make_reverse_iterator(it); r != kids_.rend(); ++r)
                     co_await terminate(*r);
                 throw start_error(it->spec.id, err);
@@ -155,7 +156,8 @@ class supervisor_run {
         } else {
             coronet::exit(who, exit_reason{exit_kind::shutdown, nullptr, "supervisor"});
             if (sp.how == shutdown_policy::kind::timeout) {
-                if (co_await s.receive_for(sp.after, guard(from_it, ignore))) co_return;
+                const bool gone = co_await s.receive_for(sp.after, guard(from_it, ignore));
+                if (gone) co_return;
                 coronet::exit(who, exit_reason{exit_kind::killed, nullptr, "shutdown timeout"});
             }
         }
@@ -261,7 +263,8 @@ class supervisor_run {
         for (auto& k : kids_) {
             if (!k.due || *k.due > now) continue;
             std::string err;
-            if (co_await start_kid(k, err)) continue;
+            const bool started = co_await start_kid(k, err);
+            if (started) continue;
             if (!note_decision()) {
                 co_await shutdown_all();
                 give_up_now("reached maximum restart intensity (restart of '" + k.spec.id +
@@ -316,7 +319,8 @@ class supervisor_run {
         kids_.push_back(
             kid{simple ? template_ : std::move(*c.spec), {}, std::move(c.extra), 0, 0, {}, {}});
         std::string err;
-        if (!co_await start_kid(kids_.back(), err)) {
+        const bool started = co_await start_kid(kids_.back(), err);
+        if (!started) {
             kids_.pop_back();
             r.error = "child failed to start: " + err;
             co_return;

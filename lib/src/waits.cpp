@@ -164,6 +164,9 @@ void process_timer_fired(timer_node* t) noexcept {
             static_cast<io_wait*>(p->wait_ctx)->outcome = wait_outcome::timeout;
             io_wait_end(p);
             break;
+        case wait_kind::sync:
+            sync_timeout(p);
+            return;
         case wait_kind::job:  // cancelled, the job did not stop in time: leave it (CX-8)
             static_cast<job_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;
             break;

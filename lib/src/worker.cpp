@@ -87,6 +87,8 @@ void worker::dispatch(message* m) {
         // handled (links.cpp)
     } else if (is_signal<sig_job_done>(m) || is_signal<sig_job_space>(m)) {
         job_signal(*this, m);
+    } else if (is_signal<sig_sync>(m)) {
+        sync_signal(*this, m);
     } else if (is_signal<sig_ready>(m)) {
         ready_signal(*this, m);
     } else if (is_signal<sig_swap>(m)) {
@@ -237,6 +239,7 @@ void worker::thread_main() {
 
 void worker::destroy_frame(process* p) {
     tl_guard g{this};
+    if (p->waiting == wait_kind::sync) sync_forget(p);
     p->waiting = wait_kind::none;
     if (p->root) {
         current = p;

@@ -151,7 +151,8 @@ task<std::vector<int>> hs04() {
     auto c = spawn_behaviour(as_ref(recorder(1)), std::any(std::vector<int>{}), behaviour_options{},
                              spawn_options{placement::pinned(1)});
     co_await s.spawn(sends_items, c.id(), 0, 400);
-    if (co_await ask(c.id()) != 400) throw std::logic_error("v1 did not see the first 400");
+    const long seen_by_v1 = co_await ask(c.id());
+    if (seen_by_v1 != 400) throw std::logic_error("v1 did not see the first 400");
     auto during = s.spawn(sends_items, c.id(), 400, 400);
     auto r = co_await swap(c.id(), as_ref(recorder(2)));
     co_await during;

@@ -127,7 +127,9 @@ task<R> await_job(blocking_pool_impl* pool, job_ptr<R> own) {
     job_awaiter a{};
     a.w.pool = pool;
     a.w.j = j;
-    while (co_await a != job_step::done) {
+    for (;;) {
+        const job_step r = co_await a;  // (not in the loop condition: see README's pitfalls)
+        if (r == job_step::done) break;
     }
     if (j->error) std::rethrow_exception(j->error);
     if constexpr (!std::is_void_v<R>) co_return std::move(*j->value);

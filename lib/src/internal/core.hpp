@@ -108,6 +108,15 @@ void remove_from_mailbox(process* p, Pred pred) {
     }
 }
 
+/// sync.cpp: a lock/event/semaphore/condition grant for a process of this
+/// worker; its waiter timed out or was cancelled; at exit, the mutexes it
+/// still holds are released as abandoned.
+void sync_signal(worker& w, message* m);
+void sync_timeout(process* p) noexcept;
+void sync_cancel(process* p) noexcept;
+/// sync.cpp: a frame destroyed while it waits (shutdown) leaves the FIFO.
+void sync_forget(process* p) noexcept;
+void release_held_locks(process* p);
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;
 /// Releases the refs a process holds on others (watchers, children).

@@ -22,7 +22,7 @@ class worker;
 
 // hold: a cancelled process parked at a suspension point until its children
 // are torn down (LT-4: their cleanup before its own); woken to throw.
-enum class wait_kind : std::uint8_t { none, receive, park, watch, io, hold, job };
+enum class wait_kind : std::uint8_t { none, receive, park, watch, io, hold, job, sync };
 enum class pstate : std::uint8_t { running, draining, exited };
 
 /// Someone waiting for this process to exit (an exit_watch member slot).
@@ -35,6 +35,7 @@ struct watcher {
 
 struct io_wait_state;
 struct swap_ctl;
+class mutex_core;
 
 /// Links and monitors of a process: allocated on first use, so that a
 /// process that never links costs nothing. Holds pids, never pointers.
@@ -59,6 +60,7 @@ struct process_ext {
     bool swap_point = false;           // a receive now is a swap point (HS-2)
     bool behaviour_stop = false;       // a behaviour handler asked its loop to end
     void* deadline_scopes = nullptr;   // the innermost open with_timeout scope (cancel_scope.cpp)
+    std::vector<mutex_core*> held_locks;  // coroutine mutexes it holds (released at exit)
 };
 
 struct process {

@@ -71,6 +71,12 @@ struct sig_down {  // to the watcher
 
 struct sig_swap {};
 struct blocking_pool_impl;
+class sync_base;
+struct sig_sync {  // target: a process waiting for `prim` (sync.cpp)
+    sync_base* prim;
+    std::uint64_t wait_id;
+    std::uint32_t want;
+};
 struct sig_job_done {  // target: the process that waits for the job (blocking.cpp)
     std::uint64_t wait_id;
 };

@@ -1,0 +1,345 @@
+// Coroutine locks, events, semaphores and conditions. Every primitive is a
+// lock plus a FIFO of waiting processes (sync_base). A grant goes to the
+// waiter's worker as sig_sync; one that finds its waiter gone (timed out,
+// cancelled, destroyed) is given back with grant_lost, so that nothing is
+// lost and no stale waiter stays queued.
+
+#include <stdexcept>
+
+#include "coronet/condition.hpp"
+#include "coronet/event.hpp"
+#include "coronet/mutex.hpp"
+#include "coronet/semaphore.hpp"
+#include "internal/core.hpp"
+#include "internal/signals.hpp"
+
+namespace coronet::detail {
+
+// ---------------------------------------------------------------- FIFO
+
+void sync_base::enqueue_locked(sync_node& n) noexcept {
+    n.next = nullptr;
+    n.prev = tail_;
+    if (tail_)
+        tail_->next = &n;
+    else
+        head_ = &n;
+    tail_ = &n;
+    n.queued = true;
+}
+
+void sync_base::remove_locked(sync_node& n) noexcept {
+    if (n.prev)
+        n.prev->next = n.next;
+    else
+        head_ = n.next;
+    if (n.next)
+        n.next->prev = n.prev;
+    else
+        tail_ = n.prev;
+    n.next = n.prev = nullptr;
+    n.queued = false;
+}
+
+void sync_base::grant_front_locked() {
+    sync_node* n = head_;
+    remove_locked(*n);
+    on_grant_locked(*n);
+    n->granted = true;
+    message* m = make_signal<sig_sync>(this, n->wait_id, n->want);
+    m->target = n->serial;
+    m->target_slot = n->slot;
+    n->home->post(m);  // any thread; the waiter's worker handles it
+}
+
+// ---------------------------------------------------------------- waits
+
+bool sync_awaiter::await_ready() {
+    process* p = require_process("coronet: waiting for a lock, event, semaphore or condition");
+    if (is_cancelled(p)) {
+        n.outcome = wait_outcome::cancelled;
+        return true;
+    }
+    {
+        std::lock_guard lk(n.prim->m);
+        if (n.prim->try_take_locked(n)) {
+            n.outcome = wait_outcome::ready;
+        } else if (n.timeout <= duration::zero()) {
+            n.outcome = wait_outcome::timeout;
+        } else {
+            n.serial = p->serial;
+            n.slot = p->slot;
+            n.home = p->home;
+            n.wait_id = p->home->rt.next_wait_id.fetch_add(1, std::memory_order_relaxed) + 1;
+            n.prim->enqueue_locked(n);
+        }
+    }
+    if (release) release->unlock();  // condition: queued first, then the mutex goes
+    if (n.outcome == wait_outcome::ready) n.prim->taken(p);
+    return n.outcome != wait_outcome::pending;
+}
+
+void sync_awaiter::await_suspend(std::coroutine_handle<> h) {
+    process* p = tl_worker->current;
+    p->waiting = wait_kind::sync;
+    p->wait_ctx = &n;
+    p->resume_at = h;
+    if (n.timeout != infinite)
+        p->home->arm(&p->timer, deadline_after(p->home->rt.now(), n.timeout));
+}
+
+bool sync_awaiter::await_resume() {
+    switch (n.outcome) {
+        case wait_outcome::ready:
+            return true;
+        case wait_outcome::cancelled:
+            throw_cancelled(tl_worker->current);
+        default:
+            return false;
+    }
+}
+
+void sync_forget(process* p) noexcept {
+    auto& n = *static_cast<sync_node*>(p->wait_ctx);
+    std::lock_guard lk(n.prim->m);
+    if (n.queued) n.prim->remove_locked(n);  // a grant on its way is given back
+}
+
+/// The waiter's timer fired (on its worker).
+void sync_timeout(process* p) noexcept {
+    auto& n = *static_cast<sync_node*>(p->wait_ctx);
+    std::lock_guard lk(n.prim->m);
+    if (!n.queued) return;  // granted meanwhile: the grant is on its way
+    n.prim->remove_locked(n);
+    n.outcome = wait_outcome::timeout;
+    finish_wait(p);
+}
+
+/// The waiter is cancelled (on its worker).
+void sync_cancel(process* p) noexcept {
+    auto& n = *static_cast<sync_node*>(p->wait_ctx);
+    std::lock_guard lk(n.prim->m);
+    n.outcome = wait_outcome::cancelled;
+    if (!n.queued) return;  // granted: given back when the grant arrives
+    n.prim->remove_locked(n);
+    finish_wait(p);
+}
+
+void sync_signal(worker& w, message* m) {
+    auto& s = signal_data<sig_sync>(m);
+    process* p = w.table.find(m->target_slot, m->target);
+    if (p && p->state == pstate::running && p->waiting == wait_kind::sync &&
+        static_cast<sync_node*>(p->wait_ctx)->wait_id == s.wait_id) {
+        auto& n = *static_cast<sync_node*>(p->wait_ctx);
+        if (n.outcome == wait_outcome::cancelled) {
+            s.prim->grant_lost(s.want);  // cancellation wins; the grant goes on
+        } else {
+            n.outcome = wait_outcome::ready;
+            s.prim->taken(p);
+        }
+        finish_wait(p);
+    } else {
+        s.prim->grant_lost(s.want);  // its waiter is gone
+    }
+}
+
+// ---------------------------------------------------------------- mutex
+
+mutex_core::~mutex_core() = default;
+
+bool mutex_core::try_take_locked(sync_node& n) {
+    if (owner_ == 0) {
+        owner_ = n.serial ? n.serial : current_process()->serial;
+        depth_ = 1;
+        return true;
+    }
+    if (recursive_ && owner_ == current_process()->serial) {
+        ++depth_;
+        return true;
+    }
+    return false;
+}
+
+void mutex_core::on_grant_locked(sync_node& n) {
+    owner_ = n.serial;
+    depth_ = 1;
+}
+
+void mutex_core::release_locked() {
+    depth_ = 0;
+    owner_ = 0;
+    if (has_waiters_locked()) grant_front_locked();
+}
+
+void mutex_core::grant_lost(std::uint32_t) {
+    std::lock_guard lk(m);
+    release_locked();
+}
+
+void mutex_core::taken(process* p) {
+    auto& held = p->extension().held_locks;
+    if (depth_ > 1) return;  // a recursive relock: recorded once
+    held.push_back(this);
+}
+
+void mutex_core::unlock() {
+    process* p = require_process("coronet::mutex::unlock");
+    std::lock_guard lk(m);
+    if (owner_ != p->serial)
+        throw std::logic_error("coronet::mutex::unlock: not held by this process");
+    abandoned_ = false;
+    if (--depth_ > 0) return;
+    auto& held = p->ext->held_locks;
+    for (auto it = held.begin(); it != held.end(); ++it)
+        if (*it == this) {
+            held.erase(it);
+            break;
+        }
+    release_locked();
+}
+
+bool mutex_core::try_lock() {
+    process* p = require_process("coronet::mutex::try_lock");
+    bool ok;
+    {
+        std::lock_guard lk(m);
+        if (has_waiters_locked() && owner_ != p->serial) return false;
+        sync_node n;
+        n.serial = p->serial;
+        ok = try_take_locked(n);
+    }
+    if (ok) taken(p);
+    return ok;
+}
+
+void mutex_core::abandon(std::uint64_t serial) {
+    std::lock_guard lk(m);
+    if (owner_ != serial) return;
+    abandoned_ = true;
+    release_locked();
+}
+
+bool mutex_core::owned_by_current() const {
+    process* p = current_process();
+    std::lock_guard lk(const_cast<std::mutex&>(m));
+    return p && owner_ == p->serial;
+}
+
+bool mutex_core::abandoned() const {
+    std::lock_guard lk(const_cast<std::mutex&>(m));
+    return abandoned_;
+}
+
+void release_held_locks(process* p) {
+    auto held = std::move(p->ext->held_locks);
+    for (auto* mx : held) mx->abandon(p->serial);
+}
+
+}  // namespace coronet::detail
+
+namespace coronet {
+
+using namespace detail;
+
+namespace {
+task<mutex_guard> scoped_lock(mutex_core* c) {
+    co_await sync_awaiter(c, infinite);
+    co_return mutex_guard(c);
+}
+}  // namespace
+
+task<mutex_guard> mutex::scoped() {
+    return scoped_lock(&c_);
+}
+task<mutex_guard> recursive_mutex::scoped() {
+    return scoped_lock(&c_);
+}
+
+// ---------------------------------------------------------------- event
+
+void event::set() {
+    std::lock_guard lk(c_.m);
+    c_.set_ = true;
+    while (c_.has_waiters_locked()) c_.grant_front_locked();
+}
+
+void event::clear() {
+    std::lock_guard lk(c_.m);
+    c_.set_ = false;
+}
+
+bool event::is_set() const {
+    std::lock_guard lk(const_cast<std::mutex&>(c_.m));
+    return c_.set_;
+}
+
+// ---------------------------------------------------------------- semaphore
+
+semaphore::semaphore(std::uint32_t initial, std::optional<std::uint32_t> bound) {
+    if (bound && initial > *bound)
+        throw std::invalid_argument("coronet::semaphore: initial count above its bound");
+    c_.permits = initial;
+    c_.bound = bound;
+}
+
+bool semaphore::core::try_take_locked(sync_node& n) {
+    if (has_waiters_locked() || permits < n.want) return false;  // FIFO: no passing
+    permits -= n.want;
+    return true;
+}
+
+void semaphore::core::release_locked(std::uint32_t n) {
+    if (bound && permits + n > *bound)
+        throw std::logic_error("coronet::semaphore::release: above its bound");
+    permits += n;
+    while (has_waiters_locked() && front_locked()->want <= permits) grant_front_locked();
+}
+
+void semaphore::core::grant_lost(std::uint32_t want) {
+    std::lock_guard lk(m);
+    permits += want;  // never above the bound: they were taken from it
+    while (has_waiters_locked() && front_locked()->want <= permits) grant_front_locked();
+}
+
+bool semaphore::try_acquire(std::uint32_t n) {
+    std::lock_guard lk(c_.m);
+    sync_node node;
+    node.want = n;
+    return c_.try_take_locked(node);
+}
+
+void semaphore::release(std::uint32_t n) {
+    std::lock_guard lk(c_.m);
+    c_.release_locked(n);
+}
+
+std::uint32_t semaphore::available() const {
+    std::lock_guard lk(const_cast<std::mutex&>(c_.m));
+    return c_.permits;
+}
+
+// ---------------------------------------------------------------- condition
+
+task<bool> condition::wait(mutex& mx, duration timeout) {
+    if (!mx.held()) throw std::logic_error("coronet::condition::wait: the mutex is not held");
+    const bool notified = co_await sync_awaiter(&c_, timeout, 1, mx.core());
+    co_await mx.lock();
+    co_return notified;
+}
+
+void condition::notify_one() {
+    std::lock_guard lk(c_.m);
+    if (c_.has_waiters_locked()) c_.grant_front_locked();
+}
+
+void condition::notify_all() {
+    std::lock_guard lk(c_.m);
+    while (c_.has_waiters_locked()) c_.grant_front_locked();
+}
+
+void condition::core::grant_lost(std::uint32_t) {
+    std::lock_guard lk(m);
+    if (has_waiters_locked()) grant_front_locked();  // the notify goes to the next one
+}
+
+}  // namespace coronet
