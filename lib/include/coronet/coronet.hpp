@@ -4,8 +4,11 @@
 /// includes the individual headers.)
 
 #include "coronet/behaviour.hpp"
+#include "coronet/blocking.hpp"
 #include "coronet/cancel_scope.hpp"
 #include "coronet/code_registry.hpp"
+#include "coronet/condition.hpp"
+#include "coronet/event.hpp"
 #include "coronet/exit_reason.hpp"
 #include "coronet/handle.hpp"
 #include "coronet/hot_swap.hpp"
@@ -13,6 +16,7 @@
 #include "coronet/link.hpp"
 #include "coronet/message.hpp"
 #include "coronet/monitor.hpp"
+#include "coronet/mutex.hpp"
 #include "coronet/names.hpp"
 #include "coronet/outcome.hpp"
 #include "coronet/pid.hpp"
@@ -20,6 +24,7 @@
 #include "coronet/receive.hpp"
 #include "coronet/runtime.hpp"
 #include "coronet/self.hpp"
+#include "coronet/semaphore.hpp"
 #include "coronet/start.hpp"
 #include "coronet/stop.hpp"
 #include "coronet/supervisor.hpp"
