@@ -293,3 +293,68 @@ TEST_CASE("1 000 000 lock/unlock pairs from both workers protect a counter exact
     rt.run();
     CHECK(counter == 1'000'000);
 }
+
+namespace {
+
+task<void> waits_permits(semaphore* s, std::uint32_t n, duration timeout, event_log* log,
+                         std::string name) {
+    try {
+        const bool got = co_await s->acquire(timeout, n);
+        log->add(name, (got ? "got@" : "timeout@") + std::to_string(ms(self().now())));
+    } catch (const cancelled_error&) {
+        log->add(name, "cancelled@" + std::to_string(ms(self().now())));
+    }
+}
+
+task<void> releases_at(semaphore* s, duration d, std::uint32_t n) {
+    co_await self().sleep(d);
+    s->release(n);
+}
+
+task<void> cond_waiter(queue_state* q, event_log* log) {
+    co_await q->m.lock();
+    try {
+        co_await q->c.wait(q->m);
+        log->add("W", "woken (wrong)");
+        q->m.unlock();
+    } catch (const cancelled_error&) {
+        log->add("W", std::string("cancelled, mutex ") + (q->m.held() ? "held" : "free"));
+    }
+}
+
+task<void> cond_notifier(queue_state* q, event_log* log) {
+    co_await self().sleep(20ms);
+    co_await q->m.lock();  // free: the cancelled waiter did not keep it
+    log->add("N", "locked@" + std::to_string(ms(self().now())));
+    q->c.notify_one();  // nobody waits any more: no effect
+    q->m.unlock();
+}
+
+}  // namespace
+
+TEST_CASE("semaphore: timeout at the deadline, a cancelled waiter does not hold the line",
+          "[core][sync]") {
+    runtime rt(virtual_config());
+    semaphore s(0);
+    event_log log;
+    rt.spawn(waits_permits, &s, 2u, 100ms, &log, std::string("T"));
+    auto b = rt.spawn(waits_permits, &s, 2u, 1s, &log, std::string("B"));
+    rt.spawn(waits_permits, &s, 1u, 1s, &log, std::string("C"));
+    rt.spawn(cancel_at, b.id(), 150ms);
+    rt.spawn(releases_at, &s, 200ms, 1u);
+    rt.run();
+    CHECK(log.lines() ==
+          std::vector<std::string>{"T: timeout@100", "B: cancelled@150", "C: got@200"});
+}
+
+TEST_CASE("condition: a cancelled waiter leaves the queue and does not hold the mutex",
+          "[core][sync]") {
+    runtime rt(virtual_config());
+    queue_state q;
+    event_log log;
+    auto w = rt.spawn(cond_waiter, &q, &log);
+    rt.spawn(cancel_at, w.id(), 10ms);
+    rt.spawn(cond_notifier, &q, &log);
+    rt.run();
+    CHECK(log.lines() == std::vector<std::string>{"W: cancelled, mutex free", "N: locked@20"});
+}
