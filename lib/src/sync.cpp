@@ -248,10 +248,7 @@ task<mutex_guard> scoped_lock(mutex_core* c) {
 }
 }  // namespace
 
-task<mutex_guard> mutex::scoped() {
-    return scoped_lock(&c_);
-}
-task<mutex_guard> recursive_mutex::scoped() {
+task<mutex_guard> basic_mutex::scoped() {
     return scoped_lock(&c_);
 }
 

@@ -73,36 +73,24 @@ task<void> cancel_at(pid target, duration d) {
     cancel(target, "test");
 }
 
+task<int> blocked_job(blocking_pool p, std::shared_ptr<std::latch> g, int v) {
+    co_return co_await run_blocking_on(p, ignores_stop, g, v);
+}
+
 task<std::string> back_pressure(blocking_pool pool, std::shared_ptr<std::latch> gate) {
     auto s = self();
     // One thread, a queue of one: the first job runs (and blocks), the second waits.
-    auto first = s.spawn(
-        [](blocking_pool p, std::shared_ptr<std::latch> g) -> task<int> {
-            co_return co_await run_blocking_on(p, ignores_stop, g, 1);
-        },
-        pool, gate);
+    auto first = s.spawn(blocked_job, pool, gate, 1);
     co_await s.yield();
-    auto second = s.spawn(
-        [](blocking_pool p, std::shared_ptr<std::latch> g) -> task<int> {
-            co_return co_await run_blocking_on(p, ignores_stop, g, 2);
-        },
-        pool, gate);
+    auto second = s.spawn(blocked_job, pool, gate, 2);
     co_await s.yield();
     // The pool is busy and its queue full: the twin does not wait.
     auto none = co_await try_run_blocking_on(pool, [] { return 99; });
     std::string out = none ? "ran at once (wrong)" : "full";
     // Two more wait for room, in order.
-    auto third = s.spawn(
-        [](blocking_pool p, std::shared_ptr<std::latch> g) -> task<int> {
-            co_return co_await run_blocking_on(p, ignores_stop, g, 3);
-        },
-        pool, gate);
+    auto third = s.spawn(blocked_job, pool, gate, 3);
     co_await s.yield();
-    auto fourth = s.spawn(
-        [](blocking_pool p, std::shared_ptr<std::latch> g) -> task<int> {
-            co_return co_await run_blocking_on(p, ignores_stop, g, 4);
-        },
-        pool, gate);
+    auto fourth = s.spawn(blocked_job, pool, gate, 4);
     co_await s.yield();
     out += ", queued " + std::to_string(pool.queued());
     gate->count_down();  // open: everything runs

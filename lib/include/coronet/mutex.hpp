@@ -62,6 +62,8 @@ class mutex_guard {
     detail::mutex_core* m_;
 };
 
+/// The members of mutex and recursive_mutex.
+///
 /// A mutex for processes. `co_await m.lock()` waits without blocking the
 /// worker; waiters are served in order (FIFO), from any worker. Each wait
 /// takes an optional timeout (lock gives false when it expires) and throws
@@ -74,10 +76,8 @@ class mutex_guard {
 /// **Thread safety:** lock / unlock from processes on any worker; unlock
 /// only by the holder (std::logic_error otherwise). **Suspends:** `lock`
 /// and `scoped` until the mutex is free.
-class mutex {
+class basic_mutex {
   public:
-    mutex() : c_(false) {}
-
     /// Takes the mutex; false when `timeout` passed first.
     [[nodiscard]] detail::sync_awaiter lock(duration timeout = infinite) {
         return detail::sync_awaiter(&c_, timeout);
@@ -94,26 +94,24 @@ class mutex {
 
     detail::mutex_core* core() noexcept { return &c_; }
 
+  protected:
+    explicit basic_mutex(bool recursive) : c_(recursive) {}
+
   private:
     detail::mutex_core c_;
 };
 
+/// A mutex for processes (see basic_mutex).
+class mutex : public basic_mutex {
+  public:
+    mutex() : basic_mutex(false) {}
+};
+
 /// A mutex the holding process may lock again (it must unlock as often).
 /// Otherwise as mutex.
-class recursive_mutex {
+class recursive_mutex : public basic_mutex {
   public:
-    recursive_mutex() : c_(true) {}
-    [[nodiscard]] detail::sync_awaiter lock(duration timeout = infinite) {
-        return detail::sync_awaiter(&c_, timeout);
-    }
-    task<mutex_guard> scoped();
-    bool try_lock() { return c_.try_lock(); }
-    void unlock() { c_.unlock(); }
-    bool abandoned() const { return c_.abandoned(); }
-    bool held() const { return c_.owned_by_current(); }
-
-  private:
-    detail::mutex_core c_;
+    recursive_mutex() : basic_mutex(true) {}
 };
 
 }  // namespace coronet
