@@ -7,8 +7,11 @@
 //   RESULT <bench> <impl> <metric> <value>
 //
 // Usage: caf_bench [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|spawn|
-//                                                 monitor_down|link_chain]
+//                                                 monitor_down|link_chain|blocking_rt]
 //   --quick  divides every workload size by 10 (smoke test).
+//
+// blocking_rt also prints a second baseline without CAF, impl "std-async":
+// std::async(std::launch::async, fn).get() for each call.
 //
 // Only the measured part is timed: a fresh actor_system is built before and
 // destroyed after each run (its destructor waits until every actor is gone).
@@ -20,6 +23,8 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <future>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,6 +54,7 @@ struct sizes {
     int monitors_per_target = 100;
     int chain_length = 1000;
     int chains = 100;
+    int blocking_round_trips = 100'000;
 };
 
 double elapsed_ns(bench_clock::time_point t0, bench_clock::time_point t1) {
@@ -347,6 +353,84 @@ void run_link_chain(caf::actor_system& sys, const std::string& impl, int length,
     report("link_chain", impl, "ns_per_hop", ns, 1);
 }
 
+// -- blocking_rt -------------------------------------------------------------
+
+/// The trivial blocking call: the round trip is all that is measured.
+int add_one(int x) {
+    return x + 1;
+}
+
+/// Runs on its own thread (spawned `detached`), as coronet's blocking pool
+/// runs the call on a thread of its own; replies with the call's value.
+caf::behavior blocking_worker(caf::event_based_actor*) {
+    return {[](int x) { return add_one(x); }};
+}
+
+struct requester_state {
+    int next = 0;
+    long sum = 0;
+    bench_clock::time_point t0;
+};
+
+/// What a blocking_rt run measured; the sum of the replies is checked on the
+/// driver thread (an exception inside a handler would only end the actor).
+struct blocking_outcome {
+    double ns = 0;
+    long sum = 0;
+};
+
+/// The counterpart of coronet_bench's blocking_driver: an event-based actor
+/// on the scheduler sends the detached worker one request, waits for its
+/// response (request(...).then), and only then sends the next one.
+void request_next(caf::stateful_actor<requester_state>* self, caf::actor worker, int n,
+                  blocking_outcome* out, caf::actor done_to) {
+    auto& st = self->state;
+    if (st.next == n) {
+        *out = {elapsed_ns(st.t0, bench_clock::now()) / n, st.sum};
+        self->send(done_to, done_atom::value);
+        self->quit();
+        return;
+    }
+    self->request(worker, caf::infinite, st.next++).then([=](int r) {
+        self->state.sum += r;
+        request_next(self, worker, n, out, done_to);
+    });
+}
+
+/// One untimed request first (as coronet's first job starts the pool).
+caf::behavior blocking_requester(caf::stateful_actor<requester_state>* self, caf::actor worker,
+                                 int n, blocking_outcome* out, caf::actor done_to) {
+    return {[=](start_atom) {
+        self->request(worker, caf::infinite, -1).then([=](int) {
+            self->state.t0 = bench_clock::now();
+            request_next(self, worker, n, out, done_to);
+        });
+    }};
+}
+
+void run_blocking_rt(caf::actor_system& sys, const std::string& impl, int n) {
+    caf::scoped_actor self{sys};
+    auto worker = sys.spawn<caf::detached>(blocking_worker);
+    blocking_outcome out;
+    auto requester = sys.spawn(blocking_requester, worker, n, &out, caf::actor{self});
+    self->send(requester, start_atom::value);
+    await_done(self);
+    caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+    if (out.sum != long(n) * (n + 1) / 2) throw std::runtime_error("blocking_rt: wrong results");
+    report("blocking_rt", impl, "ns_per_rt", out.ns, 1);
+}
+
+/// The same round trips without CAF: a thread started by std::async for each
+/// call, joined by get(). Printed as impl "std-async".
+void run_std_async(int n) {
+    long sum = std::async(std::launch::async, add_one, -1).get();
+    auto t0 = bench_clock::now();
+    for (int i = 0; i < n; ++i) sum += std::async(std::launch::async, add_one, i).get();
+    auto t1 = bench_clock::now();
+    if (sum != long(n) * (n + 1) / 2) throw std::runtime_error("blocking_rt: wrong results");
+    report("blocking_rt", "std-async", "ns_per_rt", elapsed_ns(t0, t1) / n, 1);
+}
+
 // -- driver ------------------------------------------------------------------
 
 /// Builds an actor system with `threads` scheduler workers, runs `body` in it
@@ -359,7 +443,7 @@ void with_system(std::size_t threads, const std::function<void(caf::actor_system
 }
 
 constexpr const char* bench_names[] = {"pingpong", "counting",     "counting_yield", "ring",
-                                       "spawn",    "monitor_down", "link_chain"};
+                                       "spawn",    "monitor_down", "link_chain",     "blocking_rt"};
 
 void run_bench(const std::string& name, caf::actor_system& sys, const std::string& impl,
                const sizes& sz) {
@@ -377,12 +461,15 @@ void run_bench(const std::string& name, caf::actor_system& sys, const std::strin
         run_monitor_down(sys, impl, sz.monitor_targets, sz.monitors_per_target);
     else if (name == "link_chain")
         run_link_chain(sys, impl, sz.chain_length, sz.chains);
+    else if (name == "blocking_rt")
+        run_blocking_rt(sys, impl, sz.blocking_round_trips);
 }
 
 int usage(const char* argv0) {
     std::fprintf(stderr,
                  "usage: %s [--quick] [--repeat N] [--only "
-                 "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain]\n",
+                 "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|"
+                 "blocking_rt]\n",
                  argv0);
     return 2;
 }
@@ -411,6 +498,7 @@ int main(int argc, char** argv) {
         sz.spawn_actors /= 10;
         sz.monitor_targets /= 10;
         sz.chains /= 10;
+        sz.blocking_round_trips /= 10;
     }
     bool matched = false;
     for (int r = 0; r < repeat; ++r) {
@@ -421,6 +509,7 @@ int main(int argc, char** argv) {
                 auto impl = "caf-" + std::to_string(threads) + "t";
                 with_system(threads, [&](caf::actor_system& s) { run_bench(name, s, impl, sz); });
             }
+            if (name == "blocking_rt") run_std_async(sz.blocking_round_trips);
         }
     }
     bench::print_results();

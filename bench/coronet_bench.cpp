@@ -3,7 +3,8 @@
 //
 // Output: one line per result, `RESULT <bench> <impl> <metric> <value>`.
 // Usage: coronet_bench [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|
-//                      spawn|monitor_down|link_chain|restart|swap]
+//                      spawn|monitor_down|link_chain|restart|swap|blocking_rt|
+//                      mutex_uncontended|mutex_contended]
 
 #include <malloc.h>
 
@@ -40,6 +41,8 @@ struct sizes {
     int chains = 100;
     int restarts = 100'000;
     int swaps = 100'000;
+    int blocking_round_trips = 100'000;
+    int mutex_pairs = 10'000'000;  ///< both mutex rows; contended: split over 4 processes
 };
 
 double elapsed_ns(bench_clock::time_point t0, bench_clock::time_point t1) {
@@ -332,9 +335,77 @@ task<void> swap_driver(std::uint32_t worker, int n, double* out) {
     coronet::cancel(c.id());
 }
 
+// -- blocking_rt --------------------------------------------------------------
+
+/// The trivial blocking call: the round trip is all that is measured.
+int add_one(int x) {
+    return x + 1;
+}
+
+/// Submits `add_one` to the default blocking pool and waits for its value, `n`
+/// times one after the other. One untimed call first starts the pool's threads.
+task<void> blocking_driver(int n, double* out) {
+    const int warm = co_await coronet::run_blocking(add_one, -1);
+    long sum = warm;
+    auto t0 = bench_clock::now();
+    for (int i = 0; i < n; ++i) {
+        const int r = co_await coronet::run_blocking(add_one, i);
+        sum += r;
+    }
+    *out = elapsed_ns(t0, bench_clock::now()) / n;
+    if (sum != long(n) * (n + 1) / 2) throw std::runtime_error("blocking_rt: wrong results");
+}
+
+// -- mutex --------------------------------------------------------------------
+
+/// One process, nobody else wants the mutex: the lock's fast path.
+task<void> mutex_uncontended_driver(coronet::mutex* m, int n, double* out) {
+    auto t0 = bench_clock::now();
+    for (int i = 0; i < n; ++i) {
+        const bool ok = co_await m->lock();
+        if (!ok) throw std::runtime_error("mutex_uncontended: lock failed");
+        m->unlock();
+    }
+    *out = elapsed_ns(t0, bench_clock::now()) / n;
+}
+
+/// One of the contending processes: `n` lock / ++counter / unlock pairs,
+/// giving the other processes of its worker a turn every 64 pairs (with the
+/// mutex released).
+task<void> mutex_contender(coronet::mutex* m, int n, long* counter) {
+    auto s = self();
+    for (int i = 0; i < n; ++i) {
+        const bool ok = co_await m->lock();
+        if (!ok) throw std::runtime_error("mutex_contended: lock failed");
+        ++*counter;
+        m->unlock();
+        if ((i & 63) == 63) co_await s.yield();
+    }
+}
+
+/// Spawns `procs` contenders, process i on worker i % workers, and times from
+/// the first spawn until all have been joined; checks the counter.
+task<void> mutex_contended_driver(coronet::mutex* m, std::uint32_t workers, int procs, int n,
+                                  double* out) {
+    auto s = self();
+    long counter = 0;
+    const int per_proc = n / procs;
+    std::vector<coronet::handle<void>> hs;
+    auto t0 = bench_clock::now();
+    for (int i = 0; i < procs; ++i)
+        hs.push_back(s.spawn_opt({.where = coronet::placement::pinned(std::uint32_t(i) % workers)},
+                                 mutex_contender, m, per_proc, &counter));
+    for (auto& h : hs) co_await h;
+    *out = elapsed_ns(t0, bench_clock::now()) / (double(per_proc) * procs);
+    if (counter != long(per_proc) * procs)
+        throw std::runtime_error("mutex_contended: counter " + std::to_string(counter) +
+                                 ", expected " + std::to_string(long(per_proc) * procs));
+}
+
 // -- driver -------------------------------------------------------------------
 
 void run(const std::string& name, const sizes& sz, std::uint32_t workers, const char* impl) {
+    coronet::mutex m;  // used by the mutex rows; outlives the runtime's processes
     coronet::runtime rt{{.workers = workers}};
     if (name == "pingpong") {
         double ns = 0;
@@ -384,6 +455,21 @@ void run(const std::string& name, const sizes& sz, std::uint32_t workers, const 
         rt.spawn(swap_driver, workers - 1, sz.swaps, &ns);
         rt.run();
         report("swap", impl, "ns_per_swap", ns, 1);
+    } else if (name == "blocking_rt") {
+        double ns = 0;
+        rt.spawn(blocking_driver, sz.blocking_round_trips, &ns);
+        rt.run();
+        report("blocking_rt", impl, "ns_per_rt", ns, 1);
+    } else if (name == "mutex_uncontended") {
+        double ns = 0;
+        rt.spawn(mutex_uncontended_driver, &m, sz.mutex_pairs, &ns);
+        rt.run();
+        report("mutex_uncontended", impl, "ns_per_pair", ns, 1);
+    } else if (name == "mutex_contended") {
+        double ns = 0;
+        rt.spawn(mutex_contended_driver, &m, workers, 4, sz.mutex_pairs, &ns);
+        rt.run();
+        report("mutex_contended", impl, "ns_per_pair", ns, 1);
     }
 }
 
@@ -405,6 +491,8 @@ int main(int argc, char** argv) {
             sz.chains /= 10;
             sz.restarts /= 10;
             sz.swaps /= 10;
+            sz.blocking_round_trips /= 10;
+            sz.mutex_pairs /= 10;
         } else if (a == "--only" && i + 1 < argc) {
             only = argv[++i];
         } else {
@@ -412,19 +500,23 @@ int main(int argc, char** argv) {
                 stderr,
                 "usage: %s [--quick] [--repeat N] [--only "
                 "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|restart|"
-                "swap]\n",
+                "swap|blocking_rt|mutex_uncontended|mutex_contended]\n",
                 argv[0]);
             return 2;
         }
     }
     for (int r = 0; r < repeat; ++r) {
         for (const char* name : {"pingpong", "counting", "counting_yield", "ring", "spawn",
-                                 "monitor_down", "link_chain", "restart", "swap"}) {
+                                 "monitor_down", "link_chain", "restart", "swap", "blocking_rt",
+                                 "mutex_uncontended", "mutex_contended"}) {
             if (!only.empty() && only != name) continue;
             run(name, sz, 1, "coronet");
             // The same work with the two processes on different workers (cross-thread path):
-            // monitor_down's targets on the other worker, link_chain's nodes alternating.
-            if (std::string(name) != "ring" && std::string(name) != "spawn")
+            // monitor_down's targets on the other worker, link_chain's nodes alternating,
+            // mutex_contended's contenders two per worker. blocking_rt and mutex_uncontended
+            // have a single process, so a second worker would only sit idle.
+            const std::string n = name;
+            if (n != "ring" && n != "spawn" && n != "blocking_rt" && n != "mutex_uncontended")
                 run(name, sz, 2, "coronet-2w");
         }
     }

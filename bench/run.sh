@@ -132,13 +132,23 @@ awk '
   $1 == "RESULT" && NF == 5 {
     key = $2 " " $4
     if (!(key in seen)) { seen[key] = 1; order[++rows] = key }
+    if (length($2) > bench_width) bench_width = length($2)
     value[key, $3] = $5
     if ($3 == "coronet-2w") have_2w = 1
+    # Any other impl (e.g. std-async, a baseline without CAF) is listed
+    # below the table rather than given a column of its own.
+    if ($3 !~ /^(coronet|coronet-2w|caf-1t|caf-2t)$/ && !((key, $3) in extra_seen)) {
+      extra_seen[key, $3] = 1
+      extra_key[++extras] = key
+      extra_impl[extras] = $3
+    }
   }
   END {
     if (rows == 0) { print "no results"; exit 1 }
-    fmt = "%-14s %-14s %14s %14s %14s %8s\n"
-    if (have_2w) fmt = "%-14s %-14s %14s %14s %14s %14s %8s\n"
+    # The benchmark column is 14 wide, or as wide as the longest name.
+    bw = (bench_width > 14) ? bench_width : 14
+    fmt = "%-" bw "s %-14s %14s %14s %14s %8s\n"
+    if (have_2w) fmt = "%-" bw "s %-14s %14s %14s %14s %14s %8s\n"
     if (have_2w)
       printf fmt, "benchmark", "metric", "coronet", "coronet-2w", "caf-1t",
         "caf-2t", "ratio"
@@ -154,6 +164,15 @@ awk '
       else
         printf fmt, part[1], part[2], cell(key, "coronet"),
           cell(key, "caf-1t"), cell(key, "caf-2t"), ratio(key, part[2])
+    }
+    if (extras > 0) {
+      print ""
+      print "other baselines (not in the ratio):"
+      for (i = 1; i <= extras; i++) {
+        split(extra_key[i], part, " ")
+        printf "%-" bw "s %-14s %14s %14s\n", part[1], part[2], extra_impl[i],
+          value[extra_key[i], extra_impl[i]]
+      }
     }
     print ""
     print "ratio: how many times better coronet is than the better CAF column"
