@@ -2,6 +2,7 @@
 // A blocking pool's state (blocking.cpp). Owned by the runtime through a
 // shared_ptr that its threads share.
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,8 @@ struct blocking_pool_impl : std::enable_shared_from_this<blocking_pool_impl> {
     const std::string name;
     const std::uint32_t nthreads;
     const std::size_t capacity;
+    const duration rt_idle_spin;             // how long an idle thread polls before it sleeps
+    std::atomic<std::size_t> queue_size{0};  // the queue's length, for that poll
 
     mutable std::mutex m;
     std::condition_variable cv_work;
