@@ -69,14 +69,16 @@ void release_job(job* j) noexcept {
 
 /// Under the lock: tells the first process waiting for room that there is.
 void blocking_pool_impl::grant_space_locked() {
-    if (st->space.empty() || st->queue.size() >= capacity) return;
+    if (st->space.empty() || st->queue.size() + reserved >= capacity) return;
     space_waiter w = st->space.front();
     st->space.pop_front();
+    ++reserved;  // the slot is kept for it until it queues (or gives it up)
     post_to(*this, w.home, w.serial, w.slot, sig_job_space{this, w.wait_id});
 }
 
 void blocking_pool_impl::pass_space_on() {
     std::lock_guard lk(m);
+    if (reserved > 0) --reserved;
     grant_space_locked();
 }
 
@@ -115,8 +117,9 @@ void blocking_pool_impl::thread_main(std::shared_ptr<blocking_pool_impl> self) {
             std::lock_guard lk(m);
             --running;
             j->done.store(true, std::memory_order_release);
+            // jobs_outstanding drops when the worker handles this (job_signal):
+            // a virtual-clock driver must not move time while it is in flight.
             post_to(*this, j->home, j->owner_serial, j->owner_slot, sig_job_done{j->wait_id});
-            rt_jobs_done_locked();
             cv_idle.notify_all();
         }
         release_job(j);
@@ -128,11 +131,22 @@ void blocking_pool_impl::rt_jobs_done_locked() {
     if (alive) rt->jobs_outstanding.fetch_sub(1, std::memory_order_acq_rel);
 }
 
-/// Queues `w.j` for the current process; false when the queue is full.
+/// Queues `w.j` for the current process; false when the queue is full (or
+/// others wait for room first), and then, if `w.wait_for_space`, the process
+/// is registered as waiting for room, under the same lock (no lost grant).
 bool blocking_pool_impl::try_enqueue(process* p, job_wait& w) {
     std::lock_guard lk(m);
     if (stopping) throw std::runtime_error("coronet: blocking pool '" + name + "' is stopped");
-    if (st->queue.size() >= capacity) return false;
+    if (w.space_granted && reserved > 0) --reserved;            // its reserved slot
+    const bool my_turn = w.space_granted || st->space.empty();  // FIFO among waiters
+    w.space_granted = false;
+    if (st->queue.size() + reserved >= capacity || !my_turn) {
+        if (w.wait_for_space) {
+            st->space.push_back({p->serial, p->slot, p->home, w.id});
+            w.waiting_space = true;
+        }
+        return false;
+    }
     if (st->threads.empty()) {
         auto self = shared_from_this();
         for (std::uint32_t i = 0; i < nthreads; ++i)
@@ -151,25 +165,19 @@ bool blocking_pool_impl::try_enqueue(process* p, job_wait& w) {
     return true;
 }
 
-void blocking_pool_impl::wait_for_space(process* p, std::uint64_t wait_id) {
-    std::lock_guard lk(m);
-    st->space.push_back({p->serial, p->slot, p->home, wait_id});
-}
-
 void blocking_pool_impl::forget_space_waiter(const process* p, std::uint64_t wait_id) {
     std::lock_guard lk(m);
     auto& v = st->space;
     auto it = std::find_if(v.begin(), v.end(), [&](const space_waiter& s) {
         return s.serial == p->serial && s.wait_id == wait_id;
     });
-    if (it != v.end())
-        v.erase(it);
-    else
-        grant_space_locked();  // its grant is in flight: pass it on
+    if (it != v.end()) v.erase(it);
+    // else its grant is in flight: job_signal passes it on when it arrives
 }
 
 void blocking_pool_impl::stop(duration grace) {
     std::vector<std::thread> threads;
+    bool idle;
     {
         std::unique_lock lk(m);
         stopping = true;
@@ -184,12 +192,13 @@ void blocking_pool_impl::stop(duration grace) {
         cv_work.notify_all();
         cv_idle.wait_for(lk, grace, [&] { return running == 0; });
         alive = false;  // from now on nothing is posted to the runtime
+        idle = running == 0;
         threads = std::move(st->threads);
     }
     // Threads whose job ignores its stop token are left to finish on their
     // own; they hold the pool's state, never the runtime.
     for (auto& t : threads) {
-        if (running == 0)
+        if (idle)
             t.join();
         else
             t.detach();
@@ -208,6 +217,7 @@ int job_ready_impl(job_wait& w);
 bool job_ready(job_wait& w) {
     process* p = require_process("run_blocking");
     if (is_cancelled(p)) {
+        if (hold_for_teardown(p)) return false;  // LT-4: its children first
         w.outcome = wait_outcome::cancelled;
         return true;
     }
@@ -221,13 +231,15 @@ bool job_ready(job_wait& w) {
         w.outcome = wait_outcome::timeout;  // full, and the caller does not wait
         return true;
     }
-    w.waiting_space = true;
-    w.pool->wait_for_space(p, w.id);
-    return false;
+    return false;  // registered for room (try_enqueue)
 }
 
 void job_suspend(job_wait& w, std::coroutine_handle<> h) {
     process* p = tl_worker->current;
+    if (p->waiting == wait_kind::hold) {
+        p->resume_at = h;
+        return;
+    }
     p->waiting = wait_kind::job;
     p->wait_ctx = &w;
     p->resume_at = h;
@@ -236,14 +248,23 @@ void job_suspend(job_wait& w, std::coroutine_handle<> h) {
 job_step job_resume(job_wait& w) {
     process* p = tl_worker->current;
     if (w.outcome == wait_outcome::cancelled || is_cancelled(p)) {
-        if (w.waiting_space) w.pool->forget_space_waiter(p, w.id);
-        w.waiting_space = false;
+        // Whatever room it was promised goes to the next waiter.
+        if (w.waiting_space && w.outcome == wait_outcome::ready)
+            w.pool->pass_space_on();  // granted, not used
+        else if (w.waiting_space)
+            w.pool->forget_space_waiter(p, w.id);  // (a grant in flight is passed on on arrival)
+        else if (w.space_granted)
+            w.pool->pass_space_on();
+        w.waiting_space = w.space_granted = false;
         throw_cancelled(p);
     }
     if (w.outcome == wait_outcome::timeout) return job_step::full;
     w.outcome = wait_outcome::pending;
     if (w.queued && w.j->done.load(std::memory_order_acquire)) return job_step::done;
-    w.waiting_space = false;  // room was granted: the next await queues it
+    if (w.waiting_space) {  // room was granted: the next await queues it, in its turn
+        w.waiting_space = false;
+        w.space_granted = true;
+    }
     return job_step::again;
 }
 
@@ -265,6 +286,7 @@ void job_cancel(process* p) noexcept {
 void job_signal(worker& wk, message* m) {
     process* p = wk.table.find(m->target_slot, m->target);
     const bool space = is_signal<sig_job_space>(m);
+    if (!space) wk.rt.jobs_outstanding.fetch_sub(1, std::memory_order_acq_rel);
     const std::uint64_t id =
         space ? signal_data<sig_job_space>(m).wait_id : signal_data<sig_job_done>(m).wait_id;
     if (p && p->state == pstate::running && p->waiting == wait_kind::job &&

@@ -56,7 +56,8 @@ void sync_base::grant_front_locked() {
 
 bool sync_awaiter::await_ready() {
     process* p = require_process("coronet: waiting for a lock, event, semaphore or condition");
-    if (is_cancelled(p)) {
+    if (!n.shield && is_cancelled(p)) {
+        if (hold_for_teardown(p)) return false;  // LT-4: its children first
         n.outcome = wait_outcome::cancelled;
         return true;
     }
@@ -74,13 +75,20 @@ bool sync_awaiter::await_ready() {
             n.prim->enqueue_locked(n);
         }
     }
-    if (release) release->unlock();  // condition: queued first, then the mutex goes
+    if (release) {  // condition: queued first, then the mutex goes
+        release->unlock();
+        released = true;
+    }
     if (n.outcome == wait_outcome::ready) n.prim->taken(p);
     return n.outcome != wait_outcome::pending;
 }
 
 void sync_awaiter::await_suspend(std::coroutine_handle<> h) {
     process* p = tl_worker->current;
+    if (p->waiting == wait_kind::hold) {
+        p->resume_at = h;
+        return;
+    }
     p->waiting = wait_kind::sync;
     p->wait_ctx = &n;
     p->resume_at = h;
@@ -93,6 +101,7 @@ bool sync_awaiter::await_resume() {
         case wait_outcome::ready:
             return true;
         case wait_outcome::cancelled:
+        case wait_outcome::pending:  // (pending: held for a teardown, LT-4)
             throw_cancelled(tl_worker->current);
         default:
             return false;
@@ -102,7 +111,9 @@ bool sync_awaiter::await_resume() {
 void sync_forget(process* p) noexcept {
     auto& n = *static_cast<sync_node*>(p->wait_ctx);
     std::lock_guard lk(n.prim->m);
-    if (n.queued) n.prim->remove_locked(n);  // a grant on its way is given back
+    if (!n.queued) return;  // a grant on its way is given back when it arrives
+    n.prim->remove_locked(n);
+    n.prim->waiter_left_locked();
 }
 
 /// The waiter's timer fired (on its worker).
@@ -111,6 +122,7 @@ void sync_timeout(process* p) noexcept {
     std::lock_guard lk(n.prim->m);
     if (!n.queued) return;  // granted meanwhile: the grant is on its way
     n.prim->remove_locked(n);
+    n.prim->waiter_left_locked();
     n.outcome = wait_outcome::timeout;
     finish_wait(p);
 }
@@ -118,10 +130,12 @@ void sync_timeout(process* p) noexcept {
 /// The waiter is cancelled (on its worker).
 void sync_cancel(process* p) noexcept {
     auto& n = *static_cast<sync_node*>(p->wait_ctx);
+    if (n.shield && !p->killed) return;  // a condition taking its mutex back
     std::lock_guard lk(n.prim->m);
     n.outcome = wait_outcome::cancelled;
     if (!n.queued) return;  // granted: given back when the grant arrives
     n.prim->remove_locked(n);
+    n.prim->waiter_left_locked();
     finish_wait(p);
 }
 
@@ -145,7 +159,18 @@ void sync_signal(worker& w, message* m) {
 
 // ---------------------------------------------------------------- mutex
 
-mutex_core::~mutex_core() = default;
+mutex_core::~mutex_core() {
+    // A mutex that dies held by the running process (a local of its frame):
+    // the process must not release it again at its exit.
+    process* p = current_process();
+    if (owner_ == 0 || !p || p->serial != owner_ || !p->ext) return;
+    auto& held = p->ext->held_locks;
+    for (auto it = held.begin(); it != held.end(); ++it)
+        if (*it == this) {
+            held.erase(it);
+            break;
+        }
+}
 
 bool mutex_core::try_take_locked(sync_node& n) {
     if (owner_ == 0) {
@@ -292,6 +317,10 @@ void semaphore::core::release_locked(std::uint32_t n) {
     while (has_waiters_locked() && front_locked()->want <= permits) grant_front_locked();
 }
 
+void semaphore::core::waiter_left_locked() {
+    while (has_waiters_locked() && front_locked()->want <= permits) grant_front_locked();
+}
+
 void semaphore::core::grant_lost(std::uint32_t want) {
     std::lock_guard lk(m);
     permits += want;  // never above the bound: they were taken from it
@@ -319,8 +348,22 @@ std::uint32_t semaphore::available() const {
 
 task<bool> condition::wait(mutex& mx, duration timeout) {
     if (!mx.held()) throw std::logic_error("coronet::condition::wait: the mutex is not held");
-    const bool notified = co_await sync_awaiter(&c_, timeout, 1, mx.core());
-    co_await mx.lock();
+    sync_awaiter wait_for_notify(&c_, timeout, 1, mx.core());
+    bool notified = false;
+    std::exception_ptr cancelled;
+    try {
+        notified = co_await wait_for_notify;
+    } catch (...) {
+        cancelled = std::current_exception();
+    }
+    if (wait_for_notify.released) {
+        // The mutex is taken back before wait returns or throws, as with
+        // std::condition_variable; a cancel does not interrupt that.
+        sync_awaiter relock(mx.core(), infinite);
+        relock.n.shield = true;
+        co_await relock;
+    }
+    if (cancelled) std::rethrow_exception(cancelled);
     co_return notified;
 }
 

@@ -241,6 +241,7 @@ void worker::destroy_frame(process* p) {
     tl_guard g{this};
     if (p->waiting == wait_kind::sync) sync_forget(p);
     p->waiting = wait_kind::none;
+    if (p->ext && !p->ext->held_locks.empty()) release_held_locks(p);  // abandoned
     if (p->root) {
         current = p;
         p->root.destroy();

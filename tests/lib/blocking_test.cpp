@@ -187,3 +187,28 @@ TEST_CASE("shutdown does not hang on a job that ignores its stop token", "[core]
     CHECK(h.exited());
     gate->count_down();  // it finishes on its own; the runtime is not told
 }
+
+namespace {
+
+task<long long> many_small_jobs() {
+    for (int i = 0; i < 500; ++i) {
+        const int v = co_await run_blocking([](int x) { return x + 1; }, i);
+        if (v != i + 1) throw std::logic_error("wrong value");
+    }
+    co_return ms(self().now());
+}
+
+task<void> sleeps_an_hour() {
+    co_await self().sleep(std::chrono::hours(1));
+}
+
+}  // namespace
+
+TEST_CASE("on the virtual clock, time does not move while a job's result is on its way",
+          "[core][blocking]") {
+    runtime rt(virtual_config());
+    auto h = rt.spawn(many_small_jobs);
+    rt.spawn(sleeps_an_hour);
+    rt.run();
+    CHECK(h.value() == 0);
+}

@@ -312,11 +312,10 @@ task<void> releases_at(semaphore* s, duration d, std::uint32_t n) {
 }
 
 task<void> cond_waiter(queue_state* q, event_log* log) {
-    co_await q->m.lock();
+    auto guard = co_await q->m.scoped();  // its destructor unlocks: the mutex must be held
     try {
-        co_await q->c.wait(q->m);
+        co_await q->c.wait(q->m, [] { return false; });
         log->add("W", "woken (wrong)");
-        q->m.unlock();
     } catch (const cancelled_error&) {
         log->add("W", std::string("cancelled, mutex ") + (q->m.held() ? "held" : "free"));
     }
@@ -347,7 +346,7 @@ TEST_CASE("semaphore: timeout at the deadline, a cancelled waiter does not hold 
           std::vector<std::string>{"T: timeout@100", "B: cancelled@150", "C: got@200"});
 }
 
-TEST_CASE("condition: a cancelled waiter leaves the queue and does not hold the mutex",
+TEST_CASE("condition: a cancelled waiter leaves the queue and holds the mutex again",
           "[core][sync]") {
     runtime rt(virtual_config());
     queue_state q;
@@ -356,5 +355,84 @@ TEST_CASE("condition: a cancelled waiter leaves the queue and does not hold the 
     rt.spawn(cancel_at, w.id(), 10ms);
     rt.spawn(cond_notifier, &q, &log);
     rt.run();
-    CHECK(log.lines() == std::vector<std::string>{"W: cancelled, mutex free", "N: locked@20"});
+    CHECK(log.lines() == std::vector<std::string>{"W: cancelled, mutex held", "N: locked@20"});
+}
+
+namespace {
+
+task<void> helper_with_local_mutex() {
+    mutex local;
+    co_await local.lock();
+    throw std::runtime_error("helper failed while holding its own mutex");
+}
+
+task<std::string> outlives_its_local_mutex() {
+    try {
+        co_await helper_with_local_mutex();
+    } catch (const std::runtime_error&) {
+    }
+    co_return "survived";  // at its exit, nothing of the dead mutex is touched
+}
+
+task<void> front_waiter_leaves(semaphore* s, event_log* log) {
+    const bool got = co_await s->acquire(100ms, 2);  // wants 2, only 1 there
+    log->add("A", got ? "got" : "timeout@" + std::to_string(ms(self().now())));
+}
+
+task<void> behind_it(semaphore* s, event_log* log) {
+    co_await self().sleep(1ms);
+    const bool got = co_await s->acquire(10s, 1);
+    log->add("B", (got ? "got@" : "timeout@") + std::to_string(ms(self().now())));
+}
+
+struct self_cancelling {
+    event_log* log;
+    ~self_cancelling() { log->add("parent", "cleanup"); }
+};
+
+task<void> sleeping_child(event_log* log) {
+    struct cleanup {
+        event_log* log;
+        ~cleanup() { log->add("child", "cleanup"); }
+    } c{log};
+    co_await self().sleep(1s);
+}
+
+task<void> parent_cancels_itself_then_locks(mutex* m, event_log* log) {
+    self_cancelling c{log};
+    self().spawn(sleeping_child, log);
+    co_await self().yield();
+    cancel(self().id(), "self");
+    co_await m->lock();  // throws, but only after the child has cleaned up (LT-4)
+}
+
+}  // namespace
+
+TEST_CASE("a mutex that dies held by its process (a frame local) is forgotten by it",
+          "[core][sync]") {
+    runtime rt(virtual_config());
+    auto h = rt.spawn(outlives_its_local_mutex);
+    rt.run();
+    CHECK(h.value() == "survived");
+}
+
+TEST_CASE("semaphore: a front waiter that times out lets the ones behind it through",
+          "[core][sync]") {
+    runtime rt(virtual_config());
+    semaphore s(1);
+    event_log log;
+    rt.spawn(front_waiter_leaves, &s, &log);
+    rt.spawn(behind_it, &s, &log);
+    rt.run();
+    CHECK(log.lines() == std::vector<std::string>{"A: timeout@100", "B: got@100"});
+}
+
+TEST_CASE("a cancelled process's lock wait holds until its children are torn down (LT-4)",
+          "[core][sync]") {
+    runtime rt(virtual_config());
+    mutex m;
+    event_log log;
+    rt.spawn(parent_cancels_itself_then_locks, &m, &log);
+    rt.run();
+    CHECK(log.lines() == std::vector<std::string>{"child: cleanup", "parent: cleanup"});
 }

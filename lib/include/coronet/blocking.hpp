@@ -69,6 +69,7 @@ struct job_wait {
     bool wait_for_space = true;
     bool queued = false;         ///< the job is in the pool
     bool waiting_space = false;  ///< waiting for room in a full queue
+    bool space_granted = false;  ///< room was granted to it: it may pass earlier waiters
     bool stop_asked = false;     ///< cancelled while it runs: stop requested
     wait_outcome outcome = wait_outcome::pending;
     std::uint64_t id = 0;

@@ -12,9 +12,10 @@ namespace coronet {
 
 /// `co_await c.wait(m)` releases `m` (held by the caller), waits for a
 /// notify, and takes `m` again before it returns. Waiters are woken in
-/// order. With a timeout, wait gives false when it expired (and has still
-/// taken `m` again). Cancelled, it throws cancelled_error; `m` is then NOT
-/// held. Must outlive its waiters.
+/// order. With a timeout, wait gives false when it expired. Whether it
+/// returns, times out or throws cancelled_error, `m` is held again when it
+/// is done (taking it back is not interrupted by a cancel; a kill ends the
+/// process). Must outlive its waiters.
 ///
 /// **Thread safety:** from processes on any worker (notify also from other
 /// threads). **Suspends:** `wait`.
@@ -30,7 +31,9 @@ class condition {
         while (!pred()) {
             const duration left =
                 deadline == time_point::max() ? infinite : deadline - detail::now_impl();
-            if (left <= duration::zero() || !co_await wait(m, left)) co_return pred();
+            if (left <= duration::zero()) co_return pred();
+            const bool notified = co_await wait(m, left);  // (not inside the if: README)
+            if (!notified) co_return pred();
         }
         co_return true;
     }

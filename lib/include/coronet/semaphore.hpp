@@ -32,6 +32,7 @@ class semaphore {
       public:
         bool try_take_locked(detail::sync_node& n) override;
         void grant_lost(std::uint32_t want) override;
+        void waiter_left_locked() override;
         void on_grant_locked(detail::sync_node& n) override { permits -= n.want; }
         void release_locked(std::uint32_t n);
         std::uint32_t permits = 0;  // guarded by m

@@ -22,7 +22,6 @@ struct blocking_pool_impl : std::enable_shared_from_this<blocking_pool_impl> {
 
     /// On the process's worker.
     bool try_enqueue(process* p, job_wait& w);
-    void wait_for_space(process* p, std::uint64_t wait_id);
     void forget_space_waiter(const process* p, std::uint64_t wait_id);
     void pass_space_on();
     /// At runtime shutdown: drops queued jobs, asks running ones to stop,
@@ -41,6 +40,7 @@ struct blocking_pool_impl : std::enable_shared_from_this<blocking_pool_impl> {
     std::condition_variable cv_work;
     std::condition_variable cv_idle;
     std::uint32_t running = 0;  // guarded by m
+    std::size_t reserved = 0;   // free slots granted to waiters not yet queued (m)
     bool stopping = false;      // guarded by m
     bool alive = true;          // the runtime may be told (guarded by m)
 

@@ -29,6 +29,7 @@ struct sync_node {
     std::uint32_t want = 1;  ///< permits asked for (semaphores)
     bool queued = false;     ///< in the FIFO (guarded by the primitive's lock)
     bool granted = false;    ///< the grant is on its way (guarded by the lock)
+    bool shield = false;     ///< not interrupted by a cancel (only by a kill)
     wait_outcome outcome = wait_outcome::pending;
     duration timeout = infinite;
 };
@@ -55,6 +56,9 @@ class sync_base {
     /// On the taking process's worker (after a grant or an immediate take):
     /// mutexes record what the process holds.
     virtual void taken(process*) {}
+    /// Under the lock, after a waiter left without a grant (timeout, cancel):
+    /// semaphores may now serve the ones behind it.
+    virtual void waiter_left_locked() {}
 
     std::mutex m;  ///< the primitive's lock
 
@@ -78,12 +82,13 @@ struct sync_awaiter {
     /// `release_after`: a mutex unlocked once this waiter is queued (condition).
     sync_awaiter(sync_base* prim, duration timeout, std::uint32_t want = 1,
                  mutex_core* release_after = nullptr) noexcept
-        : release(release_after) {
+        : release(release_after), released(false) {
         n.prim = prim;
         n.timeout = timeout;
         n.want = want;
     }
     mutex_core* release;
+    bool released;  ///< `release` was unlocked (the condition must take it back)
     sync_awaiter(const sync_awaiter&) = delete;
     sync_awaiter& operator=(const sync_awaiter&) = delete;
     // No destructor: a frame destroyed while it waits is unqueued by the
