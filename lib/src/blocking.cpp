@@ -92,6 +92,7 @@ void blocking_pool_impl::thread_main(std::shared_ptr<blocking_pool_impl> self) {
                 // result often submits its next call at once, and a futex
                 // wake-up costs several microseconds.
                 lk.unlock();
+                spinning.fetch_add(1, std::memory_order_seq_cst);
                 const auto until = std::chrono::steady_clock::now() + rt_idle_spin;
                 for (unsigned i = 1; queue_size.load(std::memory_order_acquire) == 0; ++i) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -102,6 +103,7 @@ void blocking_pool_impl::thread_main(std::shared_ptr<blocking_pool_impl> self) {
                         sched_yield();  // a worker on this CPU may need it
                     }
                 }
+                spinning.fetch_sub(1, std::memory_order_seq_cst);
                 lk.lock();
             }
             cv_work.wait(lk, [&] { return stopping || !st->queue.empty(); });
@@ -109,6 +111,9 @@ void blocking_pool_impl::thread_main(std::shared_ptr<blocking_pool_impl> self) {
             j = st->queue.front();
             st->queue.pop_front();
             queue_size.fetch_sub(1, std::memory_order_relaxed);
+            // More waiting (queued while this thread polled, unannounced):
+            // wake another thread for them.
+            if (!st->queue.empty()) cv_work.notify_one();
             ++running;
             grant_space_locked();
         }
@@ -161,7 +166,9 @@ bool blocking_pool_impl::try_enqueue(process* p, job_wait& w) {
     st->queue.push_back(j);
     queue_size.fetch_add(1, std::memory_order_release);
     rt->jobs_outstanding.fetch_add(1, std::memory_order_acq_rel);
-    cv_work.notify_one();
+    // A polling thread takes it without a futex wake-up; one that stops
+    // polling right now takes the lock and sees the job before it sleeps.
+    if (spinning.load(std::memory_order_seq_cst) == 0) cv_work.notify_one();
     return true;
 }
 

@@ -212,3 +212,39 @@ TEST_CASE("on the virtual clock, time does not move while a job's result is on i
     rt.run();
     CHECK(h.value() == 0);
 }
+
+namespace {
+
+/// Waits until `n` jobs run at the same time (each counts itself in).
+bool meets_others(std::shared_ptr<std::latch> all_in) {
+    all_in->arrive_and_wait();  // returns only when every job of the group runs
+    return true;
+}
+
+task<bool> one_of_four(std::shared_ptr<std::latch> all_in) {
+    co_return co_await run_blocking(meets_others, all_in);
+}
+
+task<int> four_at_once() {
+    auto s = self();
+    // A first job: afterwards one thread polls the queue and the others
+    // sleep, so the four below are queued with no wake-up of their own.
+    co_await run_blocking([] { return 0; });
+    auto all_in = std::make_shared<std::latch>(4);
+    std::vector<handle<bool>> hs;
+    for (int i = 0; i < 4; ++i) hs.push_back(s.spawn(one_of_four, all_in));
+    int n = 0;
+    for (auto& h : hs) n += (co_await h) ? 1 : 0;
+    co_return n;
+}
+
+}  // namespace
+
+TEST_CASE("jobs queued together run in parallel on the pool's threads", "[core][blocking]") {
+    runtime_config cfg = virtual_config();
+    cfg.blocking_threads = 4;
+    runtime rt(cfg);
+    auto h = rt.spawn(four_at_once);
+    rt.run();  // would hang if the jobs ran one after the other
+    CHECK(h.value() == 4);
+}

@@ -35,6 +35,7 @@ struct blocking_pool_impl : std::enable_shared_from_this<blocking_pool_impl> {
     const std::size_t capacity;
     const duration rt_idle_spin;             // how long an idle thread polls before it sleeps
     std::atomic<std::size_t> queue_size{0};  // the queue's length, for that poll
+    std::atomic<std::uint32_t> spinning{0};  // threads polling now (no wake-up needed)
 
     mutable std::mutex m;
     std::condition_variable cv_work;
