@@ -118,16 +118,24 @@ void blocking_pool_impl::thread_main(std::shared_ptr<blocking_pool_impl> self) {
             grant_space_locked();
         }
         j->execute(j->stop.get_token());
+        worker* const home = j->home;
+        const std::uint64_t serial = j->owner_serial;
+        const std::uint32_t slot = j->owner_slot;
+        const std::uint64_t wait_id = j->wait_id;
+        j->done.store(true, std::memory_order_release);
+        // Our reference goes before the process is told: the process, which
+        // reads the value or the exception, is then the one that frees them
+        // (an exception object shared across threads is counted inside the
+        // uninstrumented libstdc++, which TSan cannot see).
+        release_job(j);
         {
             std::lock_guard lk(m);
             --running;
-            j->done.store(true, std::memory_order_release);
             // jobs_outstanding drops when the worker handles this (job_signal):
             // a virtual-clock driver must not move time while it is in flight.
-            post_to(*this, j->home, j->owner_serial, j->owner_slot, sig_job_done{j->wait_id});
+            post_to(*this, home, serial, slot, sig_job_done{wait_id});
             cv_idle.notify_all();
         }
-        release_job(j);
     }
     (void)self;
 }

@@ -141,9 +141,10 @@ bool runtime_impl::drive(Done&& done) {
         if (progress) continue;
         if (done()) return true;
         // Blocking jobs take no virtual time: wait for them (in real time)
-        // before the clock moves, unless one runs for longer than 50 ms.
+        // before the clock moves, unless one runs longer than virtual_job_wait.
         if (jobs_outstanding.load(std::memory_order_acquire) > 0 &&
-            wait_external(std::chrono::milliseconds(50)))
+            wait_external(
+                std::chrono::duration_cast<std::chrono::milliseconds>(cfg.virtual_job_wait)))
             continue;
         time_point next = time_point::max();
         for (auto& w : workers) next = std::min(next, w->next_deadline());
@@ -156,7 +157,10 @@ bool runtime_impl::drive(Done&& done) {
         for (auto& w : workers) io += w->io_waiters;
         if (io) {
             epoll_event ev[8];
-            ::epoll_wait(master_ep, ev, 8, jobs_outstanding.load() > 0 ? 50 : -1);
+            const auto patience =
+                std::chrono::duration_cast<std::chrono::milliseconds>(cfg.virtual_job_wait);
+            ::epoll_wait(master_ep, ev, 8,
+                         jobs_outstanding.load() > 0 ? static_cast<int>(patience.count()) : -1);
             continue;
         }
         if (jobs_outstanding.load(std::memory_order_acquire) > 0) continue;  // waited above
@@ -237,7 +241,8 @@ void run_until(detail::runtime_impl& r, std::int64_t until, Done&& done) {
         for (auto& w : r.workers) progress += w->step(4096);
         if (progress) continue;
         if (r.jobs_outstanding.load(std::memory_order_acquire) > 0 &&
-            r.wait_external(std::chrono::milliseconds(50)))
+            r.wait_external(
+                std::chrono::duration_cast<std::chrono::milliseconds>(r.cfg.virtual_job_wait)))
             continue;
         time_point next = time_point::max();
         for (auto& w : r.workers) next = std::min(next, w->next_deadline());

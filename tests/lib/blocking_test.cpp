@@ -128,7 +128,9 @@ TEST_CASE("run_blocking rethrows what the call threw", "[core][blocking]") {
 
 TEST_CASE("T-CX-06: cancelling the process sets the job's stop token, and its exit waits",
           "[core][blocking][cancel]") {
-    runtime rt(virtual_config());
+    runtime_config cfg = virtual_config();
+    cfg.virtual_job_wait = 10s;  // the job returns once stopped: however slow the machine
+    runtime rt(cfg);
     std::atomic<bool> saw{false};
     auto h = rt.spawn(cancelled_job, &saw);
     rt.spawn(cancel_at, h.id(), 10ms);
@@ -142,6 +144,7 @@ TEST_CASE("T-CX-06: a job that ignores its stop token holds the exit for the shu
           "[core][blocking][cancel]") {
     runtime_config cfg = virtual_config();
     cfg.shutdown_timeout = 200ms;
+    cfg.virtual_job_wait = 20ms;  // the job is stuck on purpose: do not wait long for it
     auto gate = std::make_shared<std::latch>(1);
     {
         runtime rt(cfg);
@@ -179,6 +182,7 @@ TEST_CASE("shutdown does not hang on a job that ignores its stop token", "[core]
     auto gate = std::make_shared<std::latch>(1);
     runtime_config cfg = virtual_config();
     cfg.shutdown_timeout = 100ms;
+    cfg.virtual_job_wait = 20ms;
     runtime rt(cfg);
     auto h = rt.spawn(stuck_job, gate);
     rt.run_for(1ms);  // the job is running now
@@ -206,7 +210,9 @@ task<void> sleeps_an_hour() {
 
 TEST_CASE("on the virtual clock, time does not move while a job's result is on its way",
           "[core][blocking]") {
-    runtime rt(virtual_config());
+    runtime_config cfg = virtual_config();
+    cfg.virtual_job_wait = 10s;  // tiny jobs: however slow the machine, they come back
+    runtime rt(cfg);
     auto h = rt.spawn(many_small_jobs);
     rt.spawn(sleeps_an_hour);
     rt.run();

@@ -190,7 +190,8 @@ class blocking_pool {
 ///   shutdown_timeout, then throws cancelled_error; the job's value is
 ///   dropped when it returns. A kill does not wait.
 /// - On the virtual clock a job takes no virtual time (the driver waits for
-///   it) unless it runs for more than 50 ms of real time.
+///   it) unless it runs longer than runtime_config::virtual_job_wait (200 ms
+///   of real time by default).
 ///
 /// **Thread safety:** inside a process only. **Suspends:** until the job
 /// is done.

@@ -44,6 +44,10 @@ struct runtime_config {
     /// Jobs that may wait in the default pool's queue before run_blocking
     /// waits for room (back pressure).
     std::size_t blocking_queue = 1024;
+    /// Virtual clock only: a blocking job takes no virtual time; the driver
+    /// waits for it this long in real time before it lets the clock move on
+    /// (so that a job stuck on purpose cannot hang a test).
+    duration virtual_job_wait = std::chrono::milliseconds(200);
     /// Called on the worker thread for each dead letter (a message to a pid
     /// that does not exist), after it is counted. Must not block or throw.
     std::function<void(const pid& to, std::string_view type)> on_dead_letter{};
