@@ -116,6 +116,7 @@ class swappable_registration {
         : p_(require_process("coronet: a swappable process")), ctl_(std::move(ctl)) {
         publish_swappable(&p_->home->rt, pid_of(p_), ctl_);
         p_->extension().swap = ctl_.get();
+        p_->wait_hooks = true;
     }
     ~swappable_registration() {
         p_->ext->swap = nullptr;
@@ -258,6 +259,7 @@ task<swap_result> request_swap(pid target, std::shared_ptr<swap_request> req, bo
         co_return swap_result{
             swap_status::not_swappable,
             behaviour_form ? "a swappable function: use swap_body" : "a behaviour: use swap"};
+    library_wait lw("coronet::swap");
     auto s = self();
     const monitor_ref ref = monitor(target);
     req->requester = s.id();

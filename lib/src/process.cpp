@@ -235,6 +235,7 @@ process* spawn_impl_ex(runtime_impl* rt_in, std::coroutine_handle<> root, const 
         if (handshake) {  // LT-6: linked (LK-1) only once start() has seen it ready
             p->linked = false;
             p->extension().starter = pid_of(me);
+            p->wait_hooks = true;
         }
     }
 

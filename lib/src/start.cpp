@@ -62,16 +62,13 @@ task<std::any> await_started(process* child) {
     const pid c = pid_of(child);
     const monitor_ref ref = monitor(c);
     // Whatever way this ends: nothing of the handshake stays in the mailbox,
-    // and a child still running is an ordinary linked child (LK-1). This wait
-    // is not the caller's own first receive (LT-6 for the caller).
+    // and a child still running is an ordinary linked child (LK-1).
     struct handshake {
         process* me;
         process* child;
         monitor_ref ref;
-        pid saved_starter;
         ~handshake() {
             me->ext->awaiting_ready = 0;
-            if (saved_starter) me->ext->starter = saved_starter;
             demonitor(ref, true);
             const pid c = pid_of(child);
             remove_from_mailbox(me, [&](message& m) {
@@ -84,7 +81,8 @@ task<std::any> await_started(process* child) {
         }
     };
     retain(child);
-    handshake hs{me, child, ref, std::exchange(me->extension().starter, pid{})};
+    handshake hs{me, child, ref};
+    library_wait lw("coronet::start");
     me->ext->awaiting_ready = c.serial;
 
     std::any value;

@@ -31,6 +31,7 @@ void stop_request::refuse() const {
 }
 
 task<bool> request_stop(pid target, duration timeout) {
+    detail::library_wait lw("coronet::request_stop");
     auto s = self();
     const monitor_ref ref = monitor(target);
     // The monitor id is unique in this process: it names the request too.
@@ -44,12 +45,9 @@ task<bool> request_stop(pid target, duration timeout) {
     demonitor(ref, true);
     // A reply that raced with the timeout or the down is dropped, not left behind.
     const std::uint64_t id = ref.id;
-    for (;;) {
-        const bool stale = co_await s.receive_for(
-            duration::zero(),
-            guard([&](const stop_reply& r) { return r.id == id; }, [](const stop_reply&) {}));
-        if (!stale) break;
-    }
+    detail::remove_from_mailbox(detail::current_process(), [id](detail::message& m) {
+        return detail::holds<stop_reply>(m) && static_cast<stop_reply*>(m.data())->id == id;
+    });
     co_return answer.value_or(false);
 }
 

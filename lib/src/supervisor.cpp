@@ -39,17 +39,6 @@ struct sup_reply {
     std::vector<child_info> children;
 };
 
-/// Hides this process's start() waiter while the supervisor does its own
-/// receives during its start, so that only ready() makes it ready (LT-6).
-struct starter_stash {
-    detail::process* p = detail::require_process("coronet::supervise");
-    pid saved = p->ext ? std::exchange(p->ext->starter, pid{}) : pid{};
-    ~starter_stash() { restore(); }
-    void restore() {
-        if (saved) p->extension().starter = std::exchange(saved, pid{});
-    }
-};
-
 struct kid {
     child_spec spec;
     pid id;
@@ -75,7 +64,7 @@ class supervisor_run {
     task<void> run() {
         auto s = self();
         {
-            starter_stash stash;
+            detail::library_wait own_start("coronet::supervise");  // ready() says when
             for (auto it = kids_.begin(); it != kids_.end(); ++it) {
                 std::string err;
                 const bool started = co_await start_kid(*it, err);
@@ -354,6 +343,7 @@ void supervisor_run::validate(const std::vector<child_spec>& specs) {
 }
 
 task<sup_reply> call_supervisor(pid sup, sup_call c) {
+    detail::library_wait lw("coronet supervisor call");
     auto s = self();
     const monitor_ref ref = monitor(sup);
     c.from = s.id();

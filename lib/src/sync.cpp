@@ -4,6 +4,7 @@
 // cancelled, destroyed) is given back with grant_lost, so that nothing is
 // lost and no stale waiter stays queued.
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "coronet/condition.hpp"
@@ -45,7 +46,6 @@ void sync_base::grant_front_locked() {
     sync_node* n = head_;
     remove_locked(*n);
     on_grant_locked(*n);
-    n->granted = true;
     message* m = make_signal<sig_sync>(this, n->wait_id, n->want);
     m->target = n->serial;
     m->target_slot = n->slot;
@@ -108,12 +108,17 @@ bool sync_awaiter::await_resume() {
     }
 }
 
+/// Under the lock: a waiter leaves its queue without a grant.
+void leave_locked(sync_node& n) noexcept {
+    n.prim->remove_locked(n);
+    n.prim->waiter_left_locked();
+}
+
 void sync_forget(process* p) noexcept {
     auto& n = *static_cast<sync_node*>(p->wait_ctx);
     std::lock_guard lk(n.prim->m);
     if (!n.queued) return;  // a grant on its way is given back when it arrives
-    n.prim->remove_locked(n);
-    n.prim->waiter_left_locked();
+    leave_locked(n);
 }
 
 /// The waiter's timer fired (on its worker).
@@ -121,8 +126,7 @@ void sync_timeout(process* p) noexcept {
     auto& n = *static_cast<sync_node*>(p->wait_ctx);
     std::lock_guard lk(n.prim->m);
     if (!n.queued) return;  // granted meanwhile: the grant is on its way
-    n.prim->remove_locked(n);
-    n.prim->waiter_left_locked();
+    leave_locked(n);
     n.outcome = wait_outcome::timeout;
     finish_wait(p);
 }
@@ -134,8 +138,7 @@ void sync_cancel(process* p) noexcept {
     std::lock_guard lk(n.prim->m);
     n.outcome = wait_outcome::cancelled;
     if (!n.queued) return;  // granted: given back when the grant arrives
-    n.prim->remove_locked(n);
-    n.prim->waiter_left_locked();
+    leave_locked(n);
     finish_wait(p);
 }
 
@@ -159,17 +162,19 @@ void sync_signal(worker& w, message* m) {
 
 // ---------------------------------------------------------------- mutex
 
+namespace {
+void forget_held(process* p, mutex_core* m) {
+    auto& held = p->ext->held_locks;
+    if (auto it = std::find(held.begin(), held.end(), m); it != held.end()) held.erase(it);
+}
+}  // namespace
+
 mutex_core::~mutex_core() {
     // A mutex that dies held by the running process (a local of its frame):
     // the process must not release it again at its exit.
     process* p = current_process();
     if (owner_ == 0 || !p || p->serial != owner_ || !p->ext) return;
-    auto& held = p->ext->held_locks;
-    for (auto it = held.begin(); it != held.end(); ++it)
-        if (*it == this) {
-            held.erase(it);
-            break;
-        }
+    forget_held(p, this);
 }
 
 bool mutex_core::try_take_locked(sync_node& n) {
@@ -214,12 +219,7 @@ void mutex_core::unlock() {
         throw std::logic_error("coronet::mutex::unlock: not held by this process");
     abandoned_ = false;
     if (--depth_ > 0) return;
-    auto& held = p->ext->held_locks;
-    for (auto it = held.begin(); it != held.end(); ++it)
-        if (*it == this) {
-            held.erase(it);
-            break;
-        }
+    forget_held(p, this);
     release_locked();
 }
 
@@ -314,7 +314,7 @@ void semaphore::core::release_locked(std::uint32_t n) {
     if (bound && permits + n > *bound)
         throw std::logic_error("coronet::semaphore::release: above its bound");
     permits += n;
-    while (has_waiters_locked() && front_locked()->want <= permits) grant_front_locked();
+    waiter_left_locked();  // serves the waiters that now fit
 }
 
 void semaphore::core::waiter_left_locked() {
@@ -324,7 +324,7 @@ void semaphore::core::waiter_left_locked() {
 void semaphore::core::grant_lost(std::uint32_t want) {
     std::lock_guard lk(m);
     permits += want;  // never above the bound: they were taken from it
-    while (has_waiters_locked() && front_locked()->want <= permits) grant_front_locked();
+    waiter_left_locked();
 }
 
 bool semaphore::try_acquire(std::uint32_t n) {

@@ -49,7 +49,7 @@ bool receive_ready(receive_wait& w) {
         w.outcome = wait_outcome::cancelled;
         return true;
     }
-    if (p->ext && p->ext->swap_point && claim_swap(p)) {  // HS: a swap point
+    if (p->wait_hooks && p->ext->swap_point && claim_swap(p)) {  // HS: a swap point
         w.outcome = wait_outcome::swap;
         return true;
     }
@@ -79,7 +79,7 @@ void receive_suspend(receive_wait& w, std::coroutine_handle<> h) {
     p->wait_ctx = &w;
     p->resume_at = h;
     arm_timeout(p, w.timeout);
-    if (p->ext && p->ext->starter) report_ready(p, {});  // LT-6: the first receive
+    if (p->wait_hooks && p->ext->starter) report_ready(p, {});  // LT-6: the first receive
 }
 
 message* receive_take(receive_wait& w) {
@@ -302,6 +302,7 @@ void exit_watch::awaiter::await_resume() {
 bool io_wait_ready(io_wait& w) {
     process* p = require_process("wait_io");
     if (is_cancelled(p)) {
+        if (hold_for_teardown(p)) return false;  // LT-4: its children first
         w.outcome = wait_outcome::cancelled;
         return true;
     }
@@ -310,6 +311,10 @@ bool io_wait_ready(io_wait& w) {
 
 void io_wait_suspend(io_wait& w, std::coroutine_handle<> h) {
     process* p = tl_worker->current;
+    if (p->waiting == wait_kind::hold) {
+        p->resume_at = h;
+        return;
+    }
     epoll_event ev{};
     ev.events = w.events | EPOLLONESHOT;
     ev.data.u64 = io_tag(p);

@@ -85,16 +85,6 @@ void worker::dispatch(message* m) {
     }
     if (dispatch_link_signal(*this, m)) {
         // handled (links.cpp)
-    } else if (is_signal<sig_job_done>(m) || is_signal<sig_job_space>(m)) {
-        job_signal(*this, m);
-    } else if (is_signal<sig_sync>(m)) {
-        sync_signal(*this, m);
-    } else if (is_signal<sig_ready>(m)) {
-        ready_signal(*this, m);
-    } else if (is_signal<sig_swap>(m)) {
-        swap_signal(*this, m);
-    } else if (is_signal<sig_name_owned>(m)) {
-        name_owned(*this, m);
     } else if (is_signal<sig_adopt>(m)) {
         adopt(*this, signal_data<sig_adopt>(m).p);
     } else if (is_signal<sig_cancel>(m)) {
@@ -122,6 +112,16 @@ void worker::dispatch(message* m) {
     } else if (is_signal<sig_child_exited>(m)) {
         auto& s = signal_data<sig_child_exited>(m);
         child_exited(s.parent, s.child);
+    } else if (is_signal<sig_job_done>(m) || is_signal<sig_job_space>(m)) {
+        job_signal(*this, m);
+    } else if (is_signal<sig_sync>(m)) {
+        sync_signal(*this, m);
+    } else if (is_signal<sig_ready>(m)) {
+        ready_signal(*this, m);
+    } else if (is_signal<sig_swap>(m)) {
+        swap_signal(*this, m);
+    } else if (is_signal<sig_name_owned>(m)) {
+        name_owned(*this, m);
     }
     free_message(m);
 }

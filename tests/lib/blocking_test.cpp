@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 #include <catch2/catch.hpp>
+#include <coronet/link.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 
@@ -253,4 +254,29 @@ TEST_CASE("jobs queued together run in parallel on the pool's threads", "[core][
     auto h = rt.spawn(four_at_once);
     rt.run();  // would hang if the jobs ran one after the other
     CHECK(h.value() == 4);
+}
+
+namespace {
+
+task<void> kills_at(pid target, duration d) {
+    co_await self().sleep(d);
+    coronet::exit(target, exit_reason{exit_kind::killed, nullptr, "kill"});
+}
+
+}  // namespace
+
+TEST_CASE("a killed process does not wait for its job, and the job is asked to stop",
+          "[core][blocking][cancel]") {
+    std::atomic<bool> saw{false};
+    {
+        runtime_config cfg = virtual_config();
+        cfg.virtual_job_wait = 20ms;
+        runtime rt(cfg);
+        auto h = rt.spawn(cancelled_job, &saw);
+        rt.spawn(kills_at, h.id(), 10ms);
+        CHECK_THROWS_AS(rt.run(), exit_error);  // a killed root: run() reports it (LK-4)
+        CHECK(h.reason().kind == exit_kind::killed);
+        CHECK(ms(rt.now()) == 10);
+    }  // the runtime's pools stop: the job has returned by now
+    CHECK(saw.load());
 }

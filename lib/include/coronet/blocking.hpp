@@ -103,7 +103,11 @@ struct job_ptr {
     job_ptr& operator=(const job_ptr&) = delete;
     job_ptr& operator=(job_ptr&&) = delete;
     ~job_ptr() {
-        if (j) release_job(j);
+        if (!j) return;
+        // The process no longer waits (kill, a frame destroyed at shutdown,
+        // any unwind): the job is asked to stop, its value will be dropped.
+        if (!j->done.load(std::memory_order_acquire)) j->stop.request_stop();
+        release_job(j);
     }
 };
 

@@ -45,8 +45,9 @@ struct runtime_config {
     /// waits for room (back pressure).
     std::size_t blocking_queue = 1024;
     /// Virtual clock only: a blocking job takes no virtual time; the driver
-    /// waits for it this long in real time before it lets the clock move on
-    /// (so that a job stuck on purpose cannot hang a test).
+    /// waits for it this long in real time before it lets the clock move to
+    /// the next timer (so that a job stuck on purpose cannot hold the clock
+    /// back). With no timer at all, run() keeps waiting for the job.
     duration virtual_job_wait = std::chrono::milliseconds(200);
     /// Called on the worker thread for each dead letter (a message to a pid
     /// that does not exist), after it is counted. Must not block or throw.

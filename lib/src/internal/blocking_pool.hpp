@@ -24,8 +24,9 @@ struct blocking_pool_impl : std::enable_shared_from_this<blocking_pool_impl> {
     bool try_enqueue(process* p, job_wait& w);
     void forget_space_waiter(const process* p, std::uint64_t wait_id);
     void pass_space_on();
-    /// At runtime shutdown: drops queued jobs, asks running ones to stop,
-    /// waits up to `grace` for them, then leaves stuck threads behind.
+    /// At runtime shutdown: drops queued jobs (asked to stop), waits up to
+    /// `grace` for the running ones (asked to stop when their processes'
+    /// frames went, see job_ptr), then leaves stuck threads behind.
     void stop(duration grace);
     std::size_t queued() const;
 

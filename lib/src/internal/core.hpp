@@ -91,6 +91,30 @@ void swap_signal(worker& w, message* m);
 [[noreturn]] void exit_current(const exit_reason& r);
 /// message.cpp: the what() of an exception ("unknown exception" if none).
 std::string describe(const std::exception_ptr& e);
+/// A wait the library does for its own request (start, request_stop, a
+/// supervisor call, swap): for its scope the current process's receives
+/// are neither its first receive (LT-6) nor swap points (HS).
+class library_wait {
+  public:
+    explicit library_wait(const char* what) : p_(require_process(what)) {
+        if (!p_->ext) return;
+        starter_ = std::exchange(p_->ext->starter, pid{});
+        swap_point_ = std::exchange(p_->ext->swap_point, false);
+    }
+    library_wait(const library_wait&) = delete;
+    library_wait& operator=(const library_wait&) = delete;
+    ~library_wait() {
+        if (!p_->ext) return;
+        if (starter_) p_->ext->starter = starter_;
+        p_->ext->swap_point = swap_point_;
+    }
+
+  private:
+    process* p_;
+    pid starter_;
+    bool swap_point_ = false;
+};
+
 /// On p's worker: removes the messages of `p`'s mailbox that `pred` selects.
 template <class Pred>
 void remove_from_mailbox(process* p, Pred pred) {

@@ -83,6 +83,7 @@ struct process {
     bool killed = false;             // kill: no shield holds it off (CX-4, LK-2)
     bool teardown_deferred = false;  // cancelled inside a shield: children wait for it
     bool kill_sent = false;          // the parent has asked this child to die (kill)
+    bool wait_hooks = false;         // receives may report readiness or be swap points
     std::uint16_t shields = 0;       // open shielded() sections (CX-4)
     // With_timeout scopes whose deadline passed (CX-5): 1 + the largest shield
     // depth at which one of them was opened (0: none). Such a scope cancels

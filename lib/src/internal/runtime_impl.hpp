@@ -79,6 +79,7 @@ class runtime_impl {
     /// A pool thread posted to a worker: wakes a virtual-clock driver that
     /// waits for blocking jobs.
     void external_event() {
+        if (!virtual_clock) return;  // only a virtual-clock driver waits for it
         {
             std::lock_guard lk(ext_m);
             ++ext_events;

@@ -28,7 +28,6 @@ struct sync_node {
     std::uint64_t wait_id = 0;
     std::uint32_t want = 1;  ///< permits asked for (semaphores)
     bool queued = false;     ///< in the FIFO (guarded by the primitive's lock)
-    bool granted = false;    ///< the grant is on its way (guarded by the lock)
     bool shield = false;     ///< not interrupted by a cancel (only by a kill)
     wait_outcome outcome = wait_outcome::pending;
     duration timeout = infinite;
