@@ -14,7 +14,23 @@ message* alloc_message() {
     return ::new (pool_alloc(sizeof(message))) message;
 }
 
+hooked_message* alloc_hooked_message(message_hook* hook, void* tag) {
+    auto* m = ::new (pool_alloc(sizeof(hooked_message))) hooked_message;
+    m->flags = msg_hooked;
+    m->hook = hook;
+    m->tag = tag;
+    return m;
+}
+
 void free_message(message* m) noexcept {
+    if (m->flags & msg_hooked) [[unlikely]] {
+        auto* h = static_cast<hooked_message*>(m);
+        h->hook->freed(*h);
+        if (m->type) m->type->destroy(m->data());
+        h->~hooked_message();
+        pool_free(h, sizeof(hooked_message));
+        return;
+    }
     if (m->type) m->type->destroy(m->data());
     m->~message();
     pool_free(m, sizeof(message));

@@ -105,6 +105,7 @@ process* finalize_one(process* p) {
         w.current = saved;
         p->root = {};
     }
+    if (p->ext && p->ext->exit_hooks) run_exit_hooks(p);  // e.g. topic subscriptions
     free_mailbox(p);
     w.disarm(&p->timer);
     p->state = pstate::exited;
@@ -309,6 +310,9 @@ void wake_cancelled(process* p) noexcept {
             return;
         case wait_kind::sync:
             sync_cancel(p);
+            return;
+        case wait_kind::ext:
+            ext_cancel(p);
             return;
         case wait_kind::none:
             return;

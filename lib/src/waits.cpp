@@ -103,6 +103,12 @@ message* receive_take(receive_wait& w) {
     w.link->store(next, std::memory_order_relaxed);
     if (p->mb_tail == &m->next) p->mb_tail = w.link;
     --p->mb_size;
+    p->take_pending = false;
+    if (m->flags & msg_hooked) [[unlikely]] {
+        m->flags |= msg_taken;
+        auto* h = static_cast<hooked_message*>(m);
+        h->hook->taken(*h);
+    }
     return m;
 }
 
@@ -166,6 +172,9 @@ void process_timer_fired(timer_node* t) noexcept {
             break;
         case wait_kind::sync:
             sync_timeout(p);
+            return;
+        case wait_kind::ext:
+            ext_timeout(p);
             return;
         case wait_kind::job:  // cancelled, the job did not stop in time: leave it (CX-8)
             static_cast<job_wait*>(p->wait_ctx)->outcome = wait_outcome::cancelled;

@@ -29,6 +29,7 @@ struct tl_guard {
 }  // namespace
 
 worker::worker(runtime_impl& r, std::uint32_t i) : rt(r), index(i) {
+    rng = 0x2545f4914f6cdd1dull * (std::uint64_t{i} + 1);
     epfd = ::epoll_create1(EPOLL_CLOEXEC);
     evfd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (epfd < 0 || evfd < 0)
@@ -57,6 +58,38 @@ void worker::wake() noexcept {
     }
 }
 
+namespace {
+
+/// The link that points at `m` in p's mailbox (m is in it).
+std::atomic<message*>* find_link(process* p, message* m) noexcept {
+    std::atomic<message*>* link = &p->mb_head;
+    while (link->load(std::memory_order_relaxed) != m)
+        link = &link->load(std::memory_order_relaxed)->next;
+    return link;
+}
+
+/// Drop-oldest: while `newest`'s hook is over capacity, frees the oldest
+/// message of that hook still in the mailbox (the hook counts it).
+void evict_over_capacity(process* p, hooked_message* newest) noexcept {
+    message_hook* hook = newest->hook;
+    std::atomic<message*>* link = &p->mb_head;
+    while (hook->over_capacity(*newest)) {
+        message* m = link->load(std::memory_order_relaxed);
+        while (m != newest &&
+               !((m->flags & msg_hooked) && static_cast<hooked_message*>(m)->hook == hook)) {
+            link = &m->next;
+            m = link->load(std::memory_order_relaxed);
+        }
+        if (m == newest) return;  // the others are still on their way here
+        link->store(m->next.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        --p->mb_size;
+        m->flags |= msg_evicted;
+        free_message(m);
+    }
+}
+
+}  // namespace
+
 void worker::deliver_user(message* m) {
     process* p = table.find(m->target_slot, m->target);
     if (!p || p->state == pstate::exited) {
@@ -68,11 +101,21 @@ void worker::deliver_user(message* m) {
     link->store(m, std::memory_order_relaxed);
     p->mb_tail = &m->next;
     ++p->mb_size;
+    if (m->flags & msg_hooked) [[unlikely]] {
+        // Drop-oldest: the mailbox may be edited only while no matched
+        // message waits to be taken (the receive holds a link into it).
+        auto* h = static_cast<hooked_message*>(m);
+        if (!p->take_pending && h->hook->over_capacity(*h)) {
+            evict_over_capacity(p, h);
+            link = find_link(p, m);
+        }
+    }
     if (p->waiting == wait_kind::receive) {
         auto* w = static_cast<receive_wait*>(p->wait_ctx);
         if (w->match(w->ctx, *m)) {
             w->link = link;
             w->outcome = wait_outcome::ready;
+            p->take_pending = true;
             finish_wait(p);
         }
     }
@@ -116,6 +159,8 @@ void worker::dispatch(message* m) {
         job_signal(*this, m);
     } else if (is_signal<sig_sync>(m)) {
         sync_signal(*this, m);
+    } else if (is_signal<sig_ext_wake>(m)) {
+        ext_signal(*this, m);
     } else if (is_signal<sig_ready>(m)) {
         ready_signal(*this, m);
     } else if (is_signal<sig_swap>(m)) {
@@ -240,6 +285,7 @@ void worker::thread_main() {
 void worker::destroy_frame(process* p) {
     tl_guard g{this};
     if (p->waiting == wait_kind::sync) sync_forget(p);
+    if (p->waiting == wait_kind::ext) ext_forget(p);
     p->waiting = wait_kind::none;
     if (p->ext && !p->ext->held_locks.empty()) release_held_locks(p);  // abandoned
     if (p->root) {

@@ -141,6 +141,13 @@ void sync_cancel(process* p) noexcept;
 /// sync.cpp: a frame destroyed while it waits (shutdown) leaves the FIFO.
 void sync_forget(process* p) noexcept;
 void release_held_locks(process* p);
+/// module_hooks.cpp: at exit, the process's exit hooks (newest first).
+void run_exit_hooks(process* p) noexcept;
+/// ext_wait.cpp: a channel wait's timeout, cancel, destroyed frame, wake-up.
+void ext_timeout(process* p) noexcept;
+void ext_cancel(process* p) noexcept;
+void ext_forget(process* p) noexcept;
+void ext_signal(worker& w, message* m) noexcept;
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;
 /// Releases the refs a process holds on others (watchers, children).

@@ -22,7 +22,8 @@ class worker;
 
 // hold: a cancelled process parked at a suspension point until its children
 // are torn down (LT-4: their cleanup before its own); woken to throw.
-enum class wait_kind : std::uint8_t { none, receive, park, watch, io, hold, job, sync };
+// ext: a channel operation (detail/ext_wait.hpp).
+enum class wait_kind : std::uint8_t { none, receive, park, watch, io, hold, job, sync, ext };
 enum class pstate : std::uint8_t { running, draining, exited };
 
 /// Someone waiting for this process to exit (an exit_watch member slot).
@@ -34,6 +35,7 @@ struct watcher {
 };
 
 struct io_wait_state;
+struct exit_hook;
 struct swap_ctl;
 class mutex_core;
 
@@ -61,6 +63,7 @@ struct process_ext {
     bool behaviour_stop = false;       // a behaviour handler asked its loop to end
     void* deadline_scopes = nullptr;   // the innermost open with_timeout scope (cancel_scope.cpp)
     std::vector<mutex_core*> held_locks;  // coroutine mutexes it holds (released at exit)
+    exit_hook* exit_hooks = nullptr;      // run at exit (topic subscriptions), newest first
 };
 
 struct process {
@@ -74,16 +77,18 @@ struct process {
     bool queued = false;
     bool cancelled = false;
     bool linked = false;  // abnormal exit fails the parent (LK-1)
-    bool daemon = false;
     bool resume_permit = false;
-    bool cancel_sent = false;        // the parent has asked this child to stop
     bool teardown = false;           // stopping children one by one (LT-4)
     bool teardown_all = false;       // all children, or only the daemons
     bool wake_deferred = false;      // cancelled while waiting: wake after the children
     bool killed = false;             // kill: no shield holds it off (CX-4, LK-2)
-    bool teardown_deferred = false;  // cancelled inside a shield: children wait for it
-    bool kill_sent = false;          // the parent has asked this child to die (kill)
     bool wait_hooks = false;         // receives may report readiness or be swap points
+    bool take_pending = false;       // a matched message waits for its receive to take it
+    // rarely used flags, one byte
+    bool daemon : 1 = false;
+    bool cancel_sent : 1 = false;        // the parent has asked this child to stop
+    bool kill_sent : 1 = false;          // the parent has asked this child to die (kill)
+    bool teardown_deferred : 1 = false;  // cancelled inside a shield: children wait for it
     std::uint16_t shields = 0;       // open shielded() sections (CX-4)
     // With_timeout scopes whose deadline passed (CX-5): 1 + the largest shield
     // depth at which one of them was opened (0: none). Such a scope cancels

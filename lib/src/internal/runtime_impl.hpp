@@ -100,6 +100,10 @@ class runtime_impl {
     std::mutex swap_m;
     std::unordered_map<std::uint64_t, std::shared_ptr<swap_ctl>> swappable;  // by serial; swap_m
 
+    // other modules' per-runtime state (module_hooks.hpp), destroyed first
+    std::mutex modules_m;
+    std::vector<std::pair<const void*, std::shared_ptr<void>>> modules;  // guarded by modules_m
+
     std::mutex names_m;
     std::unordered_map<std::string, pid> names;  // guarded by names_m
 

@@ -77,6 +77,9 @@ struct sig_sync {  // target: a process waiting for `prim` (sync.cpp)
     std::uint64_t wait_id;
     std::uint32_t want;
 };
+struct sig_ext_wake {  // target: a process in an ext_wait that was completed
+    std::uint64_t wait_id;
+};
 struct sig_job_done {  // target: the process that waits for the job (blocking.cpp)
     std::uint64_t wait_id;
 };

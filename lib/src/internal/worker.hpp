@@ -69,6 +69,7 @@ class worker {
     std::uint64_t spawn_counter = 0;
     process* current = nullptr;
     std::uint64_t resumptions = 0;
+    std::uint64_t rng = 0;  // worker_random() (ext_wait.cpp); seeded by index: deterministic
     int epfd = -1;
     int evfd = -1;
     std::uint32_t io_waiters = 0;

@@ -28,17 +28,54 @@ struct msg_type {
 
 inline constexpr std::size_t message_inline_size = 32;
 
+/// message::flags bits.
+enum : std::uint8_t {
+    msg_hooked = 1,   ///< a hooked_message: tell its hook when taken and freed
+    msg_taken = 2,    ///< taken out of a mailbox by a receive
+    msg_evicted = 4,  ///< removed from a mailbox by its hook's capacity (drop-oldest)
+};
+
 /// A mailbox / inbox node. 64 bytes: small values live inside it.
 struct message {
     std::atomic<message*> next{nullptr};
     const msg_type* type = nullptr;
     std::uint64_t target = 0;       ///< serial of the receiving process (routing)
     std::uint32_t target_slot = 0;  ///< its slot on the home worker
+    std::uint8_t flags = 0;         ///< msg_hooked, msg_taken, msg_evicted
     alignas(8) unsigned char storage[message_inline_size];
 
     void* data() noexcept {
         return type->in_place ? static_cast<void*>(storage) : *reinterpret_cast<void**>(storage);
     }
+};
+
+static_assert(sizeof(message) == 64, "a message node is one cache line");
+
+struct hooked_message;
+
+/// Observes the life of the messages it is attached to (channels: a topic
+/// subscription counts what its subscriber received, bounds what it holds,
+/// and tells deliver() receipts). Calls come from whichever thread does the
+/// thing, so implementations synchronise themselves; none may throw or
+/// suspend.
+class message_hook {
+  public:
+    /// On the receiver's worker: a receive took `m` out of the mailbox.
+    virtual void taken(hooked_message& m) noexcept = 0;
+    /// Any thread: `m` is about to be freed (flags tell taken / evicted).
+    virtual void freed(hooked_message& m) noexcept = 0;
+    /// On the receiver's worker, `m` just linked into a mailbox: true while
+    /// older messages of this hook should be evicted from it (drop-oldest).
+    virtual bool over_capacity(hooked_message&) noexcept { return false; }
+
+  protected:
+    ~message_hook() = default;
+};
+
+/// A message with a hook (flags has msg_hooked). `tag` is the hook's own.
+struct hooked_message : message {
+    message_hook* hook = nullptr;
+    void* tag = nullptr;
 };
 
 template <class T>
@@ -63,24 +100,31 @@ message* alloc_message();
 /// Destroys the value and recycles the node.
 void free_message(message* m) noexcept;
 
+/// A hooked node (flags = msg_hooked); free_message tells the hook.
+hooked_message* alloc_hooked_message(message_hook* hook, void* tag);
+
+/// Builds `m`'s value: a T made from `args` (frees `m` if that throws).
+template <class T, msg_kind Kind = msg_kind::user, class... Args>
+message* fill_message(message* m, Args&&... args) {
+    try {
+        if constexpr (fits_inline<T>) {
+            ::new (static_cast<void*>(m->storage)) T(std::forward<Args>(args)...);
+        } else {
+            T* heap = new T(std::forward<Args>(args)...);
+            ::new (static_cast<void*>(m->storage)) T*(heap);
+        }
+    } catch (...) {  // (a copy of an inline value may throw too)
+        free_message(m);
+        throw;
+    }
+    m->type = &msg_type_of<T, Kind>;
+    return m;
+}
+
 /// Builds a node holding a T made from `args`.
 template <class T, msg_kind Kind = msg_kind::user, class... Args>
 message* make_message(Args&&... args) {
-    message* m = alloc_message();
-    m->type = &msg_type_of<T, Kind>;
-    if constexpr (fits_inline<T>) {
-        ::new (static_cast<void*>(m->storage)) T(std::forward<Args>(args)...);
-    } else {
-        try {
-            T* heap = new T(std::forward<Args>(args)...);
-            ::new (static_cast<void*>(m->storage)) T*(heap);
-        } catch (...) {
-            m->type = nullptr;
-            free_message(m);
-            throw;
-        }
-    }
-    return m;
+    return fill_message<T, Kind>(alloc_message(), std::forward<Args>(args)...);
 }
 
 template <class T>
