@@ -7,11 +7,15 @@
 //   RESULT <bench> <impl> <metric> <value>
 //
 // Usage: caf_bench [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|spawn|
-//                                                 monitor_down|link_chain|blocking_rt]
+//                                                 monitor_down|link_chain|blocking_rt|fanout|
+//                                                 chan_pingpong|chan_throughput_1x1|
+//                                                 chan_throughput_NxN]
 //   --quick  divides every workload size by 10 (smoke test).
 //
 // blocking_rt also prints a second baseline without CAF, impl "std-async":
-// std::async(std::launch::async, fn).get() for each call.
+// std::async(std::launch::async, fn).get() for each call. fanout also prints
+// a second CAF baseline, impls "caf-group-1t" / "caf-group-2t": a CAF local
+// group instead of a loop of sends.
 //
 // Only the measured part is timed: a fresh actor_system is built before and
 // destroyed after each run (its destructor waits until every actor is gone).
@@ -40,6 +44,7 @@ using start_atom = caf::atom_constant<caf::atom("start")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
 
 using bench_clock = std::chrono::steady_clock;
 
@@ -55,7 +60,15 @@ struct sizes {
     int chain_length = 1000;
     int chains = 100;
     int blocking_round_trips = 100'000;
+    int fanout_subscribers = 10'000;
+    int fanout_messages = 100;
+    int chan_round_trips = 1'000'000;
+    int chan_messages = 5'000'000;  ///< both chan_throughput rows; NxN: split over 4 producers
 };
+
+/// The chan_throughput rows' credit window per producer (coronet's channel
+/// capacity).
+constexpr int chan_window = 1024;
 
 double elapsed_ns(bench_clock::time_point t0, bench_clock::time_point t1) {
     return std::chrono::duration<double, std::nano>(t1 - t0).count();
@@ -99,7 +112,9 @@ caf::behavior pinger(caf::event_based_actor* self, caf::actor peer, int round_tr
     };
 }
 
-void run_pingpong(caf::actor_system& sys, const std::string& impl, int n) {
+/// Also the baseline of chan_pingpong (`bench`): a round trip of an int
+/// between two actors is what coronet's two processes do over two channels.
+void run_pingpong(caf::actor_system& sys, const char* bench, const std::string& impl, int n) {
     caf::scoped_actor self{sys};
     auto pong = sys.spawn(ponger);
     auto ping = sys.spawn(pinger, pong, n, caf::actor{self});
@@ -108,7 +123,7 @@ void run_pingpong(caf::actor_system& sys, const std::string& impl, int n) {
     await_done(self);
     auto t1 = bench_clock::now();
     caf::anon_send_exit(pong, caf::exit_reason::user_shutdown);
-    report("pingpong", impl, "ns_per_rt", elapsed_ns(t0, t1) / n, 1);
+    report(bench, impl, "ns_per_rt", elapsed_ns(t0, t1) / n, 1);
 }
 
 // -- counting ----------------------------------------------------------------
@@ -431,6 +446,189 @@ void run_std_async(int n) {
     report("blocking_rt", "std-async", "ns_per_rt", elapsed_ns(t0, t1) / n, 1);
 }
 
+// -- fanout ------------------------------------------------------------------
+
+/// Shared by the fanout actors of one run (outlives them: the run waits for
+/// done, and the system's destructor for their exit).
+struct fanout_shared {
+    std::atomic<int> ready{0};
+    std::atomic<int> left{0};        ///< subscribers still missing a message
+    std::atomic<int> out_of_order{0};
+    bench_clock::time_point t0, t1;
+    caf::actor done_to;
+};
+
+struct fanout_sub_state {
+    int next = 0;  ///< the message expected next
+};
+
+/// One subscriber: joins `grp` (the group variant; an invalid group is
+/// ignored), counts itself ready, receives `msgs` ints and checks their
+/// order. The last one to have all of them takes the time. It then stays,
+/// untimed, until stopped (as coronet's subscribers wait for the close).
+caf::behavior fanout_sub(caf::stateful_actor<fanout_sub_state>* self, int msgs, fanout_shared* sh,
+                         caf::group grp) {
+    self->join(grp);
+    sh->ready.fetch_add(1, std::memory_order_release);
+    return {
+        [=](int v) {
+            if (v != self->state.next++) sh->out_of_order.fetch_add(1, std::memory_order_relaxed);
+            if (self->state.next != msgs) return;
+            if (sh->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                sh->t1 = bench_clock::now();
+                self->send(sh->done_to, done_atom::value);
+            }
+        },
+        [=](stop_atom) { self->quit(); },
+    };
+}
+
+/// The counterpart of coronet's publisher: `msgs` messages, each to every
+/// subscriber, either by one send per subscriber (`subs`) or by one send to
+/// the group `grp` (CAF's pub-sub).
+caf::behavior fanout_publisher(caf::event_based_actor* self, std::vector<caf::actor> subs,
+                               caf::group grp, int msgs, fanout_shared* sh) {
+    return {[=](start_atom) {
+        sh->t0 = bench_clock::now();
+        for (int m = 0; m < msgs; ++m) {
+            if (grp)
+                self->send(grp, m);
+            else
+                for (const auto& s : subs) self->send(s, m);
+        }
+        self->quit();
+    }};
+}
+
+/// Spawns the subscribers and waits until each has started (and joined the
+/// group) before the publisher starts the clock.
+void run_fanout(caf::actor_system& sys, const std::string& impl, int subs, int msgs,
+                bool use_group) {
+    caf::scoped_actor self{sys};
+    fanout_shared sh;
+    sh.left = subs;
+    sh.done_to = caf::actor{self};
+    caf::group grp = use_group ? sys.groups().get_local("fanout") : caf::group{};
+    std::vector<caf::actor> actors;
+    actors.reserve(subs);
+    for (int i = 0; i < subs; ++i) actors.push_back(sys.spawn(fanout_sub, msgs, &sh, grp));
+    while (sh.ready.load(std::memory_order_acquire) < subs) std::this_thread::yield();
+    auto publisher =
+        sys.spawn(fanout_publisher, use_group ? std::vector<caf::actor>{} : actors, grp, msgs, &sh);
+    self->send(publisher, start_atom::value);
+    await_done(self);
+    for (auto& a : actors) caf::anon_send(a, stop_atom::value);
+    if (sh.out_of_order.load() != 0) throw std::runtime_error("fanout: a message out of order");
+    report("fanout", impl, "deliveries_per_s",
+           double(subs) * msgs / (elapsed_ns(sh.t0, sh.t1) * 1e-9), 0);
+}
+
+// -- chan_throughput ---------------------------------------------------------
+//
+// coronet sends the ints through one channel of 1024 slots: a producer waits
+// while it is full (back pressure), any consumer takes any value. CAF 0.17
+// has no bounded mailbox, so the same work with actors is credit-based flow
+// control: a producer sends its ints round-robin to the consumer actors and
+// holds at most chan_window unacknowledged ones (its share of the buffer);
+// a consumer gives each producer credit back every `ack_every` ints it got
+// from it (a quarter of the window per consumer, so credit comes back while
+// the rest is in flight). The credit messages (1 per 256 ints with one
+// consumer, 1 per 64 with four) are the price of CAF's back pressure. With
+// four producers up to 4 x 1024 ints are in flight, against 1024 in
+// coronet's channel. `counting` is the same 1x1 transfer without any back
+// pressure.
+
+struct tp_shared {
+    std::atomic<int> left{0};  ///< consumers still missing an int
+    bench_clock::time_point t1;
+    caf::actor done_to;
+};
+
+struct tp_producer_state {
+    std::vector<caf::actor> sinks;
+    std::size_t next = 0;  ///< the sink of the next int
+    int sent = 0;
+    int credit = chan_window;
+};
+
+/// Sends while it has credit; quits once all `n` are sent.
+void tp_pump(caf::stateful_actor<tp_producer_state>* self, int n) {
+    auto& st = self->state;
+    while (st.credit > 0 && st.sent < n) {
+        self->send(st.sinks[st.next], st.sent);
+        if (++st.next == st.sinks.size()) st.next = 0;
+        ++st.sent;
+        --st.credit;
+    }
+    if (st.sent == n) self->quit();
+}
+
+caf::behavior tp_producer(caf::stateful_actor<tp_producer_state>* self,
+                          std::vector<caf::actor> sinks, int n) {
+    self->state.sinks = std::move(sinks);
+    return {
+        [=](start_atom) { tp_pump(self, n); },
+        [=](credit_atom, int c) {
+            self->state.credit += c;
+            tp_pump(self, n);
+        },
+    };
+}
+
+struct tp_consumer_state {
+    int got = 0;
+    std::vector<std::pair<caf::strong_actor_ptr, int>> unacked;  ///< per producer
+};
+
+/// Counts the ints, acknowledges them per producer; the last consumer to
+/// have its `expected` ints takes the time. Quits then (coronet's consumers
+/// end when the drained channel is closed).
+caf::behavior tp_consumer(caf::stateful_actor<tp_consumer_state>* self, int expected,
+                          int ack_every, tp_shared* sh) {
+    return {[=](int) {
+        auto& st = self->state;
+        const auto& from = self->current_sender();
+        auto it = std::find_if(st.unacked.begin(), st.unacked.end(),
+                               [&](const auto& e) { return e.first == from; });
+        if (it == st.unacked.end()) it = st.unacked.emplace(st.unacked.end(), from, 0);
+        if (++it->second == ack_every) {
+            it->second = 0;
+            self->send(caf::actor_cast<caf::actor>(from), credit_atom::value, ack_every);
+        }
+        if (++st.got < expected) return;
+        if (sh->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            sh->t1 = bench_clock::now();
+            self->send(sh->done_to, done_atom::value);
+        }
+        self->quit();
+    }};
+}
+
+/// `pairs` producers send `n` ints in all to `pairs` consumers. Timed from
+/// the start message to the producers until the last consumer has its share.
+void run_chan_throughput(caf::actor_system& sys, const char* bench, const std::string& impl,
+                         int pairs, int n) {
+    caf::scoped_actor self{sys};
+    tp_shared sh;
+    sh.left = pairs;
+    sh.done_to = caf::actor{self};
+    const int per_producer = n / pairs;
+    const int ack_every = chan_window / (4 * pairs);
+    std::vector<caf::actor> consumers;
+    for (int c = 0; c < pairs; ++c) {
+        // What the round-robin of every producer sends to consumer c.
+        const int expected = pairs * ((per_producer - c + pairs - 1) / pairs);
+        consumers.push_back(sys.spawn(tp_consumer, expected, ack_every, &sh));
+    }
+    std::vector<caf::actor> producers;
+    for (int p = 0; p < pairs; ++p) producers.push_back(sys.spawn(tp_producer, consumers, per_producer));
+    auto t0 = bench_clock::now();
+    for (auto& p : producers) self->send(p, start_atom::value);
+    await_done(self);
+    report(bench, impl, "msgs_per_s", double(per_producer) * pairs / (elapsed_ns(t0, sh.t1) * 1e-9),
+           0);
+}
+
 // -- driver ------------------------------------------------------------------
 
 /// Builds an actor system with `threads` scheduler workers, runs `body` in it
@@ -442,13 +640,15 @@ void with_system(std::size_t threads, const std::function<void(caf::actor_system
     body(sys);
 }
 
-constexpr const char* bench_names[] = {"pingpong", "counting",     "counting_yield", "ring",
-                                       "spawn",    "monitor_down", "link_chain",     "blocking_rt"};
+constexpr const char* bench_names[] = {
+    "pingpong",    "counting", "counting_yield", "ring",
+    "spawn",       "monitor_down", "link_chain", "blocking_rt",
+    "fanout",      "chan_pingpong", "chan_throughput_1x1", "chan_throughput_NxN"};
 
 void run_bench(const std::string& name, caf::actor_system& sys, const std::string& impl,
                const sizes& sz) {
     if (name == "pingpong")
-        run_pingpong(sys, impl, sz.pingpong_round_trips);
+        run_pingpong(sys, "pingpong", impl, sz.pingpong_round_trips);
     else if (name == "counting")
         run_counting(sys, impl, sz.counting_messages, false);
     else if (name == "counting_yield")
@@ -463,13 +663,21 @@ void run_bench(const std::string& name, caf::actor_system& sys, const std::strin
         run_link_chain(sys, impl, sz.chain_length, sz.chains);
     else if (name == "blocking_rt")
         run_blocking_rt(sys, impl, sz.blocking_round_trips);
+    else if (name == "fanout")
+        run_fanout(sys, impl, sz.fanout_subscribers, sz.fanout_messages, false);
+    else if (name == "chan_pingpong")
+        run_pingpong(sys, "chan_pingpong", impl, sz.chan_round_trips);
+    else if (name == "chan_throughput_1x1")
+        run_chan_throughput(sys, "chan_throughput_1x1", impl, 1, sz.chan_messages);
+    else if (name == "chan_throughput_NxN")
+        run_chan_throughput(sys, "chan_throughput_NxN", impl, 4, sz.chan_messages);
 }
 
 int usage(const char* argv0) {
     std::fprintf(stderr,
                  "usage: %s [--quick] [--repeat N] [--only "
                  "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|"
-                 "blocking_rt]\n",
+                 "blocking_rt|fanout|chan_pingpong|chan_throughput_1x1|chan_throughput_NxN]\n",
                  argv0);
     return 2;
 }
@@ -499,6 +707,9 @@ int main(int argc, char** argv) {
         sz.monitor_targets /= 10;
         sz.chains /= 10;
         sz.blocking_round_trips /= 10;
+        sz.fanout_subscribers /= 10;
+        sz.chan_round_trips /= 10;
+        sz.chan_messages /= 10;
     }
     bool matched = false;
     for (int r = 0; r < repeat; ++r) {
@@ -510,6 +721,13 @@ int main(int argc, char** argv) {
                 with_system(threads, [&](caf::actor_system& s) { run_bench(name, s, impl, sz); });
             }
             if (name == "blocking_rt") run_std_async(sz.blocking_round_trips);
+            if (name == "fanout")
+                for (std::size_t threads : {1, 2}) {
+                    auto impl = "caf-group-" + std::to_string(threads) + "t";
+                    with_system(threads, [&](caf::actor_system& s) {
+                        run_fanout(s, impl, sz.fanout_subscribers, sz.fanout_messages, true);
+                    });
+                }
         }
     }
     bench::print_results();

@@ -4,7 +4,8 @@
 // Output: one line per result, `RESULT <bench> <impl> <metric> <value>`.
 // Usage: coronet_bench [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|
 //                      spawn|monitor_down|link_chain|restart|swap|blocking_rt|
-//                      mutex_uncontended|mutex_contended]
+//                      mutex_uncontended|mutex_contended|fanout|chan_pingpong|
+//                      chan_throughput_1x1|chan_throughput_NxN]
 
 #include <malloc.h>
 
@@ -14,9 +15,11 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include <coronet/channels.hpp>
 #include <coronet/coronet.hpp>
 
 #include "bench_report.hpp"
@@ -43,7 +46,14 @@ struct sizes {
     int swaps = 100'000;
     int blocking_round_trips = 100'000;
     int mutex_pairs = 10'000'000;  ///< both mutex rows; contended: split over 4 processes
+    int fanout_subscribers = 10'000;
+    int fanout_messages = 100;  ///< published; each subscriber gets every one
+    int chan_round_trips = 1'000'000;
+    int chan_messages = 5'000'000;  ///< both chan_throughput rows; NxN: split over 4 producers
 };
+
+/// Capacity of the chan_throughput rows' channel (caf_bench's credit window).
+constexpr std::size_t chan_capacity = 1024;
 
 double elapsed_ns(bench_clock::time_point t0, bench_clock::time_point t1) {
     return std::chrono::duration<double, std::nano>(t1 - t0).count();
@@ -402,6 +412,130 @@ task<void> mutex_contended_driver(coronet::mutex* m, std::uint32_t workers, int 
                                  ", expected " + std::to_string(long(per_proc) * procs));
 }
 
+// -- fanout -------------------------------------------------------------------
+
+struct fanout_done {};
+
+/// One subscriber: subscribes with the default options (unbounded,
+/// unfiltered), counts itself ready, receives `msgs` ints (checking their
+/// order). The last subscriber to have all of them takes the time and tells
+/// the publisher. It then stays, untimed, until the topic is closed, so that
+/// subscriber exits are not counted as deliveries.
+task<void> fanout_subscriber(coronet::topic<int> t, pid publisher, int msgs,
+                             std::atomic<int>* ready, std::atomic<int>* left,
+                             bench_clock::time_point* done) {
+    auto s = self();
+    coronet::subscription sub = t.subscribe();
+    ready->fetch_add(1, std::memory_order_release);
+    for (int i = 0; i < msgs; ++i) {
+        const int v = co_await s.receive<int>();
+        if (v != i) throw std::runtime_error("fanout: a message out of order");
+    }
+    if (left->fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        *done = bench_clock::now();
+        send(publisher, fanout_done{});
+    }
+    (void)co_await s.receive<coronet::subscription_ended>();
+}
+
+/// Spawns the subscribers (subscriber i on worker i % workers) and waits
+/// until all have subscribed; then times `msgs` publishes until the last
+/// subscriber has received the last one. Closing the topic ends them.
+task<void> fanout_driver(std::uint32_t workers, int subs, int msgs, bench_clock::time_point* start,
+                         bench_clock::time_point* done) {
+    auto s = self();
+    auto t = coronet::topic<int>::create("fanout");
+    std::atomic<int> ready{0};
+    std::atomic<int> left{subs};
+    for (int i = 0; i < subs; ++i) {
+        const coronet::spawn_options opts{
+            .where = coronet::placement::pinned(std::uint32_t(i) % workers)};
+        s.spawn_opt(opts, fanout_subscriber, t, s.id(), msgs, &ready, &left, done);
+    }
+    while (ready.load(std::memory_order_acquire) < subs) co_await s.yield();
+    std::size_t sent = 0;
+    *start = bench_clock::now();
+    for (int i = 0; i < msgs; ++i) sent += t.publish(i);
+    (void)co_await s.receive<fanout_done>();
+    t.close();
+    if (sent != std::size_t(subs) * std::size_t(msgs))
+        throw std::runtime_error("fanout: " + std::to_string(sent) + " copies sent");
+}
+
+// -- chan_pingpong ------------------------------------------------------------
+
+/// Sends back on `out` every int it receives on `in`, until `in` is closed.
+task<void> chan_pong(coronet::channel<int> in, coronet::channel<int> out) {
+    for (;;) {
+        const std::optional<int> v = co_await in.receive();
+        if (!v) co_return;
+        co_await out.send(*v);
+    }
+}
+
+/// `n` round trips: send i on `out`, receive it back on `in`; then closes `out`.
+task<void> chan_ping(coronet::channel<int> out, coronet::channel<int> in, int n, double* ns) {
+    auto t0 = bench_clock::now();
+    for (int i = 0; i < n; ++i) {
+        co_await out.send(i);
+        const std::optional<int> v = co_await in.receive();
+        if (!v || *v != i) throw std::runtime_error("chan_pingpong: a wrong reply");
+    }
+    *ns = elapsed_ns(t0, bench_clock::now()) / n;
+    out.close();
+}
+
+// -- chan_throughput ----------------------------------------------------------
+
+task<void> chan_producer(coronet::channel<int> ch, int n) {
+    for (int i = 0; i < n; ++i) co_await ch.send(i);
+}
+
+/// Receives until the channel is closed and drained; stores how many it got.
+task<void> chan_consumer(coronet::channel<int> ch, long* got) {
+    long count = 0;
+    for (;;) {
+        const std::optional<int> v = co_await ch.receive();
+        if (!v) break;
+        ++count;
+    }
+    *got = count;
+}
+
+/// `pairs` producers (producer i on worker i % workers) send `n` ints in all
+/// through one channel of chan_capacity slots to `pairs` consumers
+/// (consumer i on worker (i + 1) % workers: with one pair and two workers the
+/// consumer is on the other worker). The consumers are spawned before the
+/// clock starts; it stops when the producers are done, the channel is closed
+/// and every consumer has drained it and been joined.
+task<void> chan_throughput_driver(std::uint32_t workers, int pairs, int n, double* out) {
+    auto s = self();
+    coronet::channel<int> ch(chan_capacity);
+    const int per_producer = n / pairs;
+    std::vector<long> got(std::size_t(pairs), 0);
+    std::vector<coronet::handle<void>> consumers, producers;
+    for (int i = 0; i < pairs; ++i) {
+        const coronet::spawn_options opts{
+            .where = coronet::placement::pinned(std::uint32_t(i + 1) % workers)};
+        consumers.push_back(s.spawn_opt(opts, chan_consumer, ch, &got[std::size_t(i)]));
+    }
+    auto t0 = bench_clock::now();
+    for (int i = 0; i < pairs; ++i) {
+        const coronet::spawn_options opts{
+            .where = coronet::placement::pinned(std::uint32_t(i) % workers)};
+        producers.push_back(s.spawn_opt(opts, chan_producer, ch, per_producer));
+    }
+    for (auto& h : producers) co_await h;
+    ch.close();
+    for (auto& h : consumers) co_await h;
+    const double total = double(per_producer) * pairs;
+    *out = total / (elapsed_ns(t0, bench_clock::now()) * 1e-9);
+    long sum = 0;
+    for (long g : got) sum += g;
+    if (sum != long(per_producer) * pairs)
+        throw std::runtime_error("chan_throughput: " + std::to_string(sum) + " received");
+}
+
 // -- driver -------------------------------------------------------------------
 
 void run(const std::string& name, const sizes& sz, std::uint32_t workers, const char* impl) {
@@ -470,6 +604,28 @@ void run(const std::string& name, const sizes& sz, std::uint32_t workers, const 
         rt.spawn(mutex_contended_driver, &m, workers, 4, sz.mutex_pairs, &ns);
         rt.run();
         report("mutex_contended", impl, "ns_per_pair", ns, 1);
+    } else if (name == "fanout") {
+        bench_clock::time_point t0{}, t1{};
+        rt.spawn_opt({.where = coronet::placement::pinned(0)}, fanout_driver, workers,
+                     sz.fanout_subscribers, sz.fanout_messages, &t0, &t1);
+        rt.run();
+        const double deliveries = double(sz.fanout_subscribers) * sz.fanout_messages;
+        report("fanout", impl, "deliveries_per_s", deliveries / (elapsed_ns(t0, t1) * 1e-9), 0);
+    } else if (name == "chan_pingpong") {
+        double ns = 0;
+        coronet::channel<int> there(0), back(0);  // rendezvous, both ways
+        rt.spawn_opt({.where = coronet::placement::pinned(workers - 1)}, chan_pong, there, back);
+        rt.spawn_opt({.where = coronet::placement::pinned(0)}, chan_ping, there, back,
+                     sz.chan_round_trips, &ns);
+        rt.run();
+        report("chan_pingpong", impl, "ns_per_rt", ns, 1);
+    } else if (name == "chan_throughput_1x1" || name == "chan_throughput_NxN") {
+        double per_s = 0;
+        const int pairs = name == "chan_throughput_1x1" ? 1 : 4;
+        rt.spawn_opt({.where = coronet::placement::pinned(0)}, chan_throughput_driver, workers,
+                     pairs, sz.chan_messages, &per_s);
+        rt.run();
+        report(name, impl, "msgs_per_s", per_s, 0);
     }
 }
 
@@ -493,6 +649,9 @@ int main(int argc, char** argv) {
             sz.swaps /= 10;
             sz.blocking_round_trips /= 10;
             sz.mutex_pairs /= 10;
+            sz.fanout_subscribers /= 10;
+            sz.chan_round_trips /= 10;
+            sz.chan_messages /= 10;
         } else if (a == "--only" && i + 1 < argc) {
             only = argv[++i];
         } else {
@@ -500,7 +659,8 @@ int main(int argc, char** argv) {
                 stderr,
                 "usage: %s [--quick] [--repeat N] [--only "
                 "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|restart|"
-                "swap|blocking_rt|mutex_uncontended|mutex_contended]\n",
+                "swap|blocking_rt|mutex_uncontended|mutex_contended|fanout|chan_pingpong|"
+                "chan_throughput_1x1|chan_throughput_NxN]\n",
                 argv[0]);
             return 2;
         }
@@ -508,12 +668,15 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeat; ++r) {
         for (const char* name : {"pingpong", "counting", "counting_yield", "ring", "spawn",
                                  "monitor_down", "link_chain", "restart", "swap", "blocking_rt",
-                                 "mutex_uncontended", "mutex_contended"}) {
+                                 "mutex_uncontended", "mutex_contended", "fanout",
+                                 "chan_pingpong", "chan_throughput_1x1", "chan_throughput_NxN"}) {
             if (!only.empty() && only != name) continue;
             run(name, sz, 1, "coronet");
             // The same work with the two processes on different workers (cross-thread path):
             // monitor_down's targets on the other worker, link_chain's nodes alternating,
-            // mutex_contended's contenders two per worker. blocking_rt and mutex_uncontended
+            // mutex_contended's contenders two per worker, fanout's subscribers alternating,
+            // chan_pingpong's pong and chan_throughput's consumers on the other worker
+            // (NxN: two producers and two consumers per worker). blocking_rt and mutex_uncontended
             // have a single process, so a second worker would only sit idle.
             const std::string n = name;
             if (n != "ring" && n != "spawn" && n != "blocking_rt" && n != "mutex_uncontended")

@@ -36,11 +36,13 @@ struct erased_filter {
 };
 
 /// What a deliver() waits for: how many of the subscribers it sent to have
-/// taken the message out of their mailbox. A one-waiter primitive.
+/// taken the message out of their mailbox. Done at `need` receipts, or once
+/// every copy was either taken or lost (dropped, its subscriber gone). A
+/// one-waiter primitive.
 class receipt final : public sync_base {
   public:
     bool try_take_locked(sync_node&) override {
-        return armed_ && (received_ >= need_ || sent_ - lost_ < need_);
+        return armed_ && (received_ >= need_ || received_ + lost_ >= sent_);
     }
     void grant_lost(std::uint32_t) override {}
     /// A subscriber took it (true) or it died untaken (false). Any thread.
