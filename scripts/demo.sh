@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Builds the release preset and runs the demos: examples/00_demo.cpp (the
-# runtime's headline features) and examples/04_hot_swap.cpp (new code loaded
-# from shared libraries and swapped into a running process). Exits non-zero
-# if either fails.
+# runtime's headline features), examples/04_hot_swap.cpp (new code loaded
+# from shared libraries and swapped into a running process) and
+# examples/08_ticker.cpp (a pub-sub topic with deliver(n), filters, a bounded
+# subscriber and a channel with back pressure). Exits non-zero if one fails.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-deps.sh
 cmake --preset release
-cmake --build --preset release --target coronet_example_00_demo coronet_example_04_hot_swap
+cmake --build --preset release --target coronet_example_00_demo coronet_example_04_hot_swap \
+  coronet_example_08_ticker
 
 build/release/examples/coronet_example_00_demo "$@"
 echo
 echo "== hot swap from shared libraries (examples/04_hot_swap.cpp) =="
 build/release/examples/coronet_example_04_hot_swap
+echo
+echo "== topics and channels (examples/08_ticker.cpp) =="
+build/release/examples/coronet_example_08_ticker
 echo
 echo "demo.sh: every demo passed"

@@ -11,6 +11,12 @@
 
 namespace coronet::detail {
 
+namespace {
+/// drop_oldest: copies beyond the capacity that may be on their way to the
+/// subscriber's worker (its inbox) before the newest are dropped instead.
+constexpr std::size_t in_flight_allowance = 1024;
+}  // namespace
+
 // ---------------------------------------------------------------- receipts
 
 void receipt::note(bool taken) noexcept {
@@ -208,9 +214,9 @@ topic_core::admit topic_core::admit_locked(sub_state& s) noexcept {
     if (pending < cap) return admit::go;
     switch (s.opts.on_overflow) {
         case overflow::drop_oldest:
-            // The oldest goes when the new copy reaches the mailbox; copies
-            // still on their way are bounded too (twice the capacity).
-            if (pending < 2 * cap) return admit::go;
+            // The oldest goes when the new copy reaches the mailbox. Copies
+            // still on their way to a busy worker are bounded too.
+            if (pending < cap + std::max<std::size_t>(cap, in_flight_allowance)) return admit::go;
             [[fallthrough]];
         case overflow::drop_newest:
             s.dropped.fetch_add(1, std::memory_order_relaxed);

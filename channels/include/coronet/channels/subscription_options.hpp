@@ -12,7 +12,10 @@ namespace coronet {
 /// What a bounded subscription does when `capacity` copies are already
 /// waiting for its subscriber.
 enum class overflow : std::uint8_t {
-    drop_oldest,  ///< the oldest waiting copy is removed from the mailbox
+    /// The oldest waiting copy is removed from the mailbox when a new one
+    /// arrives. Copies still on their way to a busy worker count too: past
+    /// capacity + max(capacity, 1024) of them, the newest is dropped instead.
+    drop_oldest,
     drop_newest,  ///< the new copy is not sent
     disconnect,   ///< the subscription ends; the subscriber gets subscription_ended
 };

@@ -32,8 +32,9 @@ struct topic_stats {
 /// - `publish(v)` never suspends and returns how many copies went out.
 /// - `co_await deliver(v, n, timeout)` publishes, then waits until `n`
 ///   subscribers (0: all it was sent to) have received their copy (taken it
-///   out of the mailbox), until that can no longer happen (copies dropped,
-///   subscribers gone), or until the timeout; it yields how many received it.
+///   out of the mailbox), until every copy was either received or lost (dropped
+///   by an overflow policy, its subscriber gone), or until the timeout; it
+///   yields how many received it.
 /// - A transform on the topic, and a filter per subscription, may change a
 ///   message or drop it (return false). They run on the publisher's thread
 ///   under the topic's lock: they must not suspend or use the topic; one
