@@ -62,7 +62,7 @@ coronet::task<int> trader(coronet::channel<quote> orders) {
 }
 
 coronet::task<bool> archive(coronet::topic<quote> t, coronet::channel<int> ready,
-                           coronet::channel<int> go) {
+                            coronet::channel<int> go) {
     auto sub = t.subscribe({4, coronet::overflow::drop_oldest});
     co_await ready.send(1);
     co_await go.receive();  // busy until the feed is done: quotes pile up, the oldest go
@@ -81,7 +81,7 @@ coronet::task<bool> archive(coronet::topic<quote> t, coronet::channel<int> ready
 
 coronet::task<std::size_t> feed(coronet::topic<quote> t, coronet::channel<int> ready,
                                 coronet::channel<int> go) {
-    for (int i = 0; i < 3; ++i) co_await ready.receive();  // every subscriber is in
+    for (int i = 0; i < 3; ++i) co_await ready.receive();              // every subscriber is in
     for (int i = 0; i < 20; ++i) t.publish(quote{i, 100.0 + i % 10});  // 106..109: alerts
     co_await go.send(1);
     const quote closing{-1, 0};
@@ -105,8 +105,8 @@ int main() {
     auto ar = rt.spawn_opt(on(1), archive, quotes, ready, go);
     auto f = rt.spawn_opt(on(0), feed, quotes, ready, go);
     rt.run();
-    const bool ok = d.value() == 20 && a.value() == 8 && tr.value() == 8 && ar.value() &&
-                    f.value() == 3;
+    const bool ok =
+        d.value() == 20 && a.value() == 8 && tr.value() == 8 && ar.value() && f.value() == 3;
     std::printf("ticker: %s\n", ok ? "ok" : "FAILED");
     return ok ? 0 : 1;
 }

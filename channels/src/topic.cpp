@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "coronet/channels/subscription.hpp"
 #include "coronet/channels/detail/topic_core.hpp"
+#include "coronet/channels/subscription.hpp"
 #include "coronet/runtime.hpp"
 
 namespace coronet::detail {
@@ -83,9 +83,12 @@ void drop_at_exit(exit_hook& h) noexcept {
 
 namespace {
 const char registry_key = 0;
-std::shared_ptr<void> make_registry() { return std::make_shared<topic_registry>(); }
+std::shared_ptr<void> make_registry() {
+    return std::make_shared<topic_registry>();
+}
 std::shared_ptr<topic_registry> registry_of(runtime_impl* rt) {
-    return std::static_pointer_cast<topic_registry>(runtime_extension(rt, &registry_key, &make_registry));
+    return std::static_pointer_cast<topic_registry>(
+        runtime_extension(rt, &registry_key, &make_registry));
 }
 }  // namespace
 
@@ -94,7 +97,8 @@ runtime_impl* topic_core::here(const char* what) {
     return current_runtime();
 }
 
-std::shared_ptr<topic_core> topic_core::create(runtime_impl* rt, std::string name, const void* type) {
+std::shared_ptr<topic_core> topic_core::create(runtime_impl* rt, std::string name,
+                                               const void* type) {
     auto reg = registry_of(rt);
     auto t = std::make_shared<topic_core>(name, type, rt, reg);
     std::lock_guard lk(reg->m);
@@ -131,7 +135,8 @@ topic_core::~topic_core() {
     }
     std::lock_guard lk(registry_->m);
     auto& v = registry_->by_name;
-    v.erase(std::remove_if(v.begin(), v.end(), [&](auto& e) { return e.first == name_ && e.second.expired(); }),
+    v.erase(std::remove_if(v.begin(), v.end(),
+                           [&](auto& e) { return e.first == name_ && e.second.expired(); }),
             v.end());
 }
 
@@ -147,7 +152,8 @@ sub_state* topic_core::attach(subscribe_options o, erased_filter* f) {
         std::lock_guard lk(m);
         if (closed) {
             delete s;
-            throw std::logic_error("coronet::topic::subscribe: the topic '" + name_ + "' is closed");
+            throw std::logic_error("coronet::topic::subscribe: the topic '" + name_ +
+                                   "' is closed");
         }
         s->pos = subs.size();
         subs.push_back(s);
@@ -187,7 +193,8 @@ void topic_core::close() {
     {
         std::lock_guard lk(registry_->m);
         auto& v = registry_->by_name;
-        v.erase(std::remove_if(v.begin(), v.end(), [&](auto& e) { return e.first == name_; }), v.end());
+        v.erase(std::remove_if(v.begin(), v.end(), [&](auto& e) { return e.first == name_; }),
+                v.end());
     }
     for (sub_state* s : gone) {
         send_impl(rt_, s->who, make_message<subscription_ended>(subscription_ended{name_, false}));
@@ -227,13 +234,21 @@ topic_core::admit topic_core::admit_locked(sub_state& s) noexcept {
     return admit::drop;
 }
 
+namespace {
+/// A counter only publishers change, under the topic's lock: no atomic
+/// read-modify-write needed (readers elsewhere see a relaxed snapshot).
+void bump_locked(std::atomic<std::uint64_t>& c) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+}  // namespace
+
 void topic_core::send_plain(sub_state& s, message* msg) {
-    s.sent.fetch_add(1, std::memory_order_relaxed);
+    bump_locked(s.sent);
     send_impl(rt_, s.who, msg);
 }
 
 void topic_core::send_hooked(sub_state& s, hooked_message* msg) {
-    s.sent.fetch_add(1, std::memory_order_relaxed);
+    bump_locked(s.sent);
     send_impl(rt_, s.who, msg);
 }
 

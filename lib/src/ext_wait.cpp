@@ -51,7 +51,8 @@ void ext_wait_suspend(ext_wait& w, std::coroutine_handle<> h) {
     if (p->waiting == wait_kind::hold) return;
     p->waiting = wait_kind::ext;
     p->wait_ctx = &w;
-    if (w.timeout != infinite) p->home->arm(&p->timer, deadline_after(p->home->rt.now(), w.timeout));
+    if (w.timeout != infinite)
+        p->home->arm(&p->timer, deadline_after(p->home->rt.now(), w.timeout));
 }
 
 wait_outcome ext_wait_finish(ext_wait& w) {

@@ -15,7 +15,9 @@ using namespace coronet::test;
 
 namespace {
 
-std::string at(const char* what, long long t) { return std::string(what) + "@" + std::to_string(t); }
+std::string at(const char* what, long long t) {
+    return std::string(what) + "@" + std::to_string(t);
+}
 
 task<void> sends(channel<int> ch, std::vector<int> values, event_log* log) {
     for (int v : values) {
@@ -119,8 +121,8 @@ TEST_CASE("channel: capacity 0 is a rendezvous", "[channels][channel]") {
     rt.spawn(sends, ch, std::vector<int>{1, 2}, &log);
     rt.spawn(receives_after, ch, 50ms, 2, &log);
     rt.run();
-    CHECK(log.lines() == std::vector<std::string>{"C: got 1@50", "P: sent 1@50", "C: got 2@60",
-                                                  "P: sent 2@60"});
+    CHECK(log.lines() ==
+          std::vector<std::string>{"C: got 1@50", "P: sent 1@50", "C: got 2@60", "P: sent 2@60"});
     CHECK(ch.size() == 0);
 }
 
@@ -160,8 +162,10 @@ TEST_CASE("channel: close wakes every waiting receiver with the end", "[channels
     runtime rt(virtual_config(2));
     channel<int> ch(4);
     event_log log;
-    rt.spawn_opt(spawn_options{placement::pinned(0)}, named_receiver, ch, std::string("A"), 0ms, &log);
-    rt.spawn_opt(spawn_options{placement::pinned(1)}, named_receiver, ch, std::string("B"), 0ms, &log);
+    rt.spawn_opt(spawn_options{placement::pinned(0)}, named_receiver, ch, std::string("A"), 0ms,
+                 &log);
+    rt.spawn_opt(spawn_options{placement::pinned(1)}, named_receiver, ch, std::string("B"), 0ms,
+                 &log);
     rt.spawn(closes_after, ch, 5ms);
     rt.run();
     CHECK(log.sorted() == std::vector<std::string>{"A: closed", "B: closed"});
@@ -186,9 +190,12 @@ TEST_CASE("channel: waiting receivers are served in arrival order", "[channels][
     runtime rt(virtual_config(2));
     channel<int> ch(0);
     event_log log;
-    rt.spawn_opt(spawn_options{placement::pinned(1)}, named_receiver, ch, std::string("A"), 1ms, &log);
-    rt.spawn_opt(spawn_options{placement::pinned(0)}, named_receiver, ch, std::string("B"), 2ms, &log);
-    rt.spawn_opt(spawn_options{placement::pinned(1)}, named_receiver, ch, std::string("C"), 3ms, &log);
+    rt.spawn_opt(spawn_options{placement::pinned(1)}, named_receiver, ch, std::string("A"), 1ms,
+                 &log);
+    rt.spawn_opt(spawn_options{placement::pinned(0)}, named_receiver, ch, std::string("B"), 2ms,
+                 &log);
+    rt.spawn_opt(spawn_options{placement::pinned(1)}, named_receiver, ch, std::string("C"), 3ms,
+                 &log);
     rt.spawn(sends, ch, std::vector<int>{10, 20, 30}, &log);
     rt.run();
     const auto per = log.per_process();
@@ -214,9 +221,11 @@ TEST_CASE("channel: a killed sender's value is not delivered and nothing leaks",
           "[channels][channel]") {
     runtime rt(virtual_config());
     channel<std::string> ch(0);
-    auto s = rt.spawn([](channel<std::string> c) -> task<void> {
-        co_await c.send(std::string(100, 'x'));  // waits: nobody receives
-    }, ch);
+    auto s = rt.spawn(
+        [](channel<std::string> c) -> task<void> {
+            co_await c.send(std::string(100, 'x'));  // waits: nobody receives
+        },
+        ch);
     rt.spawn(kill_at, s.id(), 5ms);
     CHECK_THROWS_WITH(rt.run(), Catch::Contains("killed"));  // a root killed: a root failure
     CHECK(s.reason().kind == exit_kind::killed);

@@ -21,8 +21,10 @@ task<void> send_later(channel<int> ch, int v, duration d) {
 
 task<void> selects_two(channel<int> a, channel<int> b, event_log* log) {
     auto r = co_await select(on_receive(a), on_receive(b));
-    if (r.index() == 0) log->add("S", "a " + std::to_string(r.get<0>()) + "@" + std::to_string(ms(self().now())));
-    if (r.index() == 1) log->add("S", "b " + std::to_string(r.get<1>()) + "@" + std::to_string(ms(self().now())));
+    if (r.index() == 0)
+        log->add("S", "a " + std::to_string(r.get<0>()) + "@" + std::to_string(ms(self().now())));
+    if (r.index() == 1)
+        log->add("S", "b " + std::to_string(r.get<1>()) + "@" + std::to_string(ms(self().now())));
 }
 
 task<void> selects_with_timeout(channel<int> a, channel<int> b, duration d, event_log* log) {
@@ -111,7 +113,8 @@ TEST_CASE("select: chooses fairly among ready cases", "[channels][select]") {
     CHECK(counts[1] > 850);
 }
 
-TEST_CASE("select: the choice is the same in every run on the virtual clock", "[channels][select]") {
+TEST_CASE("select: the choice is the same in every run on the virtual clock",
+          "[channels][select]") {
     auto run_once = [] {
         runtime rt(virtual_config());
         channel<int> a(1), b(1);

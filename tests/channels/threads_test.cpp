@@ -42,8 +42,11 @@ task<void> run_pipeline(channel<int> ch, std::vector<std::atomic<std::uint8_t>>*
                         std::atomic<long long>* total) {
     std::vector<handle<void>> ps;
     std::vector<handle<void>> cs;
-    auto on = [](int i) { return spawn_options{placement::pinned(static_cast<std::uint32_t>(i % 2))}; };
-    for (int c = 0; c < consumers; ++c) cs.push_back(self().spawn_opt(on(c), consume, ch, seen, total));
+    auto on = [](int i) {
+        return spawn_options{placement::pinned(static_cast<std::uint32_t>(i % 2))};
+    };
+    for (int c = 0; c < consumers; ++c)
+        cs.push_back(self().spawn_opt(on(c), consume, ch, seen, total));
     for (int p = 0; p < producers; ++p) ps.push_back(self().spawn_opt(on(p + 1), produce, ch, p));
     for (auto& p : ps) co_await p;
     ch.close();  // the consumers drain and stop
@@ -94,8 +97,9 @@ TEST_CASE("topic: deliver counts receipts from subscribers on both workers",
     channel<int> ready(subs);
     std::vector<handle<int>> readers;
     for (std::size_t i = 0; i < subs; ++i)
-        readers.push_back(rt.spawn_opt(spawn_options{placement::pinned(static_cast<std::uint32_t>(i % 2))},
-                                       topic_reader, t, rounds, ready));
+        readers.push_back(
+            rt.spawn_opt(spawn_options{placement::pinned(static_cast<std::uint32_t>(i % 2))},
+                         topic_reader, t, rounds, ready));
     auto d = rt.spawn(deliver_round, t, rounds, subs, ready);
     rt.run();
     CHECK(d.value() == 0);

@@ -14,7 +14,9 @@ using namespace coronet::test;
 
 namespace {
 
-std::string at(const std::string& what, long long t) { return what + "@" + std::to_string(t); }
+std::string at(const std::string& what, long long t) {
+    return what + "@" + std::to_string(t);
+}
 
 /// Subscribes, waits `start`, then receives `n` ints (10 ms apart).
 task<void> subscriber(topic<int> t, std::string name, duration start, int n, event_log* log) {
@@ -103,8 +105,10 @@ TEST_CASE("topic: publish sends every subscriber its own copy, in publish order"
     runtime rt(virtual_config(2));
     auto t = topic<int>::create(rt, "numbers");
     event_log log;
-    rt.spawn_opt(spawn_options{placement::pinned(0)}, subscriber, t, std::string("A"), 0ms, 2, &log);
-    rt.spawn_opt(spawn_options{placement::pinned(1)}, subscriber, t, std::string("B"), 0ms, 2, &log);
+    rt.spawn_opt(spawn_options{placement::pinned(0)}, subscriber, t, std::string("A"), 0ms, 2,
+                 &log);
+    rt.spawn_opt(spawn_options{placement::pinned(1)}, subscriber, t, std::string("B"), 0ms, 2,
+                 &log);
     rt.spawn(publishes, t, std::vector<int>{1, 2}, 1ms, &log);
     rt.run();
     const auto per = log.per_process();
@@ -137,14 +141,14 @@ TEST_CASE("topic: deliver with n = 0 waits for all, and a timeout gives how many
     rt.spawn(subscriber, t, std::string("B"), 100ms, 1, &log);
     rt.spawn(delivers, t, 1, 0, 50ms, 1ms, &log);  // times out at 51
     rt.run();
-    CHECK(log.lines() == std::vector<std::string>{"A: got 1@10", "D: received by 1@51",
-                                                  "B: got 1@100"});
+    CHECK(log.lines() ==
+          std::vector<std::string>{"A: got 1@10", "D: received by 1@51", "B: got 1@100"});
     rt.spawn(subscriber, t, std::string("E"), 5ms, 1, &log);
     rt.spawn(subscriber, t, std::string("F"), 20ms, 1, &log);
     rt.spawn(delivers, t, 2, 0, 1s, 1ms, &log);  // all: both
     rt.run();
-    CHECK(log.since(3) == std::vector<std::string>{"E: got 2@105", "F: got 2@120",
-                                                   "D: received by 2@120"});
+    CHECK(log.since(3) ==
+          std::vector<std::string>{"E: got 2@105", "F: got 2@120", "D: received by 2@120"});
 }
 
 TEST_CASE("topic: deliver returns early once a copy is lost with its subscriber",
@@ -202,8 +206,10 @@ TEST_CASE("topic: slow subscribers are bounded by their overflow policy, and cou
     runtime rt(virtual_config());
     auto t = topic<int>::create(rt, "fast");
     subscription_stats newest{}, oldest{}, disc{}, unbounded{};
-    auto a = rt.spawn(slow_subscriber, t, subscribe_options{3, overflow::drop_newest}, 50ms, &newest);
-    auto b = rt.spawn(slow_subscriber, t, subscribe_options{3, overflow::drop_oldest}, 50ms, &oldest);
+    auto a =
+        rt.spawn(slow_subscriber, t, subscribe_options{3, overflow::drop_newest}, 50ms, &newest);
+    auto b =
+        rt.spawn(slow_subscriber, t, subscribe_options{3, overflow::drop_oldest}, 50ms, &oldest);
     auto c = rt.spawn(slow_subscriber, t, subscribe_options{3, overflow::disconnect}, 50ms, &disc);
     auto d = rt.spawn(slow_subscriber, t, subscribe_options{}, 50ms, &unbounded);
     rt.run_for(1ms);
@@ -231,14 +237,13 @@ TEST_CASE("topic: names are unique per runtime and typed", "[channels][topic]") 
     REQUIRE(found);
     CHECK(*found == t);
     CHECK_FALSE(topic<int>::find(rt, "nope"));
-    CHECK_THROWS_AS(topic<std::string>::find(rt, "a-rather-long-topic-name-well-past-ten-characters"),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(
+        topic<std::string>::find(rt, "a-rather-long-topic-name-well-past-ten-characters"),
+        std::invalid_argument);
     t.close();
     CHECK_FALSE(topic<int>::find(rt, "a-rather-long-topic-name-well-past-ten-characters"));
     CHECK(t.publish(1) == 0);
-    {
-        auto tmp = topic<int>::create(rt, "temp");
-    }
+    { auto tmp = topic<int>::create(rt, "temp"); }
     CHECK_FALSE(topic<int>::find(rt, "temp"));  // the last handle freed the name
     CHECK_NOTHROW(topic<int>::create(rt, "temp"));
 }

@@ -78,18 +78,18 @@ struct process {
     bool cancelled = false;
     bool linked = false;  // abnormal exit fails the parent (LK-1)
     bool resume_permit = false;
-    bool teardown = false;           // stopping children one by one (LT-4)
-    bool teardown_all = false;       // all children, or only the daemons
-    bool wake_deferred = false;      // cancelled while waiting: wake after the children
-    bool killed = false;             // kill: no shield holds it off (CX-4, LK-2)
-    bool wait_hooks = false;         // receives may report readiness or be swap points
-    bool take_pending = false;       // a matched message waits for its receive to take it
+    bool teardown = false;       // stopping children one by one (LT-4)
+    bool teardown_all = false;   // all children, or only the daemons
+    bool wake_deferred = false;  // cancelled while waiting: wake after the children
+    bool killed = false;         // kill: no shield holds it off (CX-4, LK-2)
+    bool wait_hooks = false;     // receives may report readiness or be swap points
+    bool take_pending = false;   // a matched message waits for its receive to take it
     // rarely used flags, one byte
     bool daemon : 1 = false;
     bool cancel_sent : 1 = false;        // the parent has asked this child to stop
     bool kill_sent : 1 = false;          // the parent has asked this child to die (kill)
     bool teardown_deferred : 1 = false;  // cancelled inside a shield: children wait for it
-    std::uint16_t shields = 0;       // open shielded() sections (CX-4)
+    std::uint16_t shields = 0;           // open shielded() sections (CX-4)
     // With_timeout scopes whose deadline passed (CX-5): 1 + the largest shield
     // depth at which one of them was opened (0: none). Such a scope cancels
     // the code that runs at that depth or less, not code in a shield opened

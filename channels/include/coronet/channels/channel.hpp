@@ -70,7 +70,9 @@ class chan_recv_awaiter {
         const int r = chan_wait_resume(w_);
         if constexpr (Timed) {
             chan_item<T> out;
-            out.status = r < 0 ? chan_status::timeout : op_.closed ? chan_status::closed : chan_status::ok;
+            out.status = r < 0        ? chan_status::timeout
+                         : op_.closed ? chan_status::closed
+                                      : chan_status::ok;
             out.value = std::move(v_);
             return out;
         } else {

@@ -92,7 +92,8 @@ class topic {
         return subscription(core().attach(o, nullptr));
     }
     /// With a filter that may change this subscriber's copy or drop it.
-    [[nodiscard]] subscription subscribe(subscribe_options o, std::function<bool(T&)> filter) const {
+    [[nodiscard]] subscription subscribe(subscribe_options o,
+                                         std::function<bool(T&)> filter) const {
         detail::erased_filter f;
         if (filter) {
             f.fn = new detail::filter_fn<T>(std::move(filter));

@@ -16,7 +16,7 @@ class runtime_impl;
 struct exit_hook {
     exit_hook* prev = nullptr;
     exit_hook* next = nullptr;
-    void* owner = nullptr;                      ///< the process (set by add_exit_hook)
+    void* owner = nullptr;                       ///< the process (set by add_exit_hook)
     void (*run)(exit_hook&) noexcept = nullptr;  ///< called once, at the owner's exit
 };
 

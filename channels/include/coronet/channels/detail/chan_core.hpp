@@ -65,8 +65,8 @@ class chan_base {
   protected:
     // The typed buffer (under m). Moves never throw (channel<T> requires it).
     virtual std::size_t buffered_locked() const noexcept = 0;
-    virtual void push_locked(void* from) noexcept = 0;      // from: T*
-    virtual void pop_locked(void* to) noexcept = 0;         // to: optional<T>*
+    virtual void push_locked(void* from) noexcept = 0;          // from: T*
+    virtual void pop_locked(void* to) noexcept = 0;             // to: optional<T>*
     virtual void hand_over(void* from, void* to) noexcept = 0;  // T* -> optional<T>*
 
   private:

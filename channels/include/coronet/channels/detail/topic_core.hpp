@@ -96,11 +96,11 @@ class sub_state final : public message_hook {
     const std::weak_ptr<topic_core> topic;
     const pid who;
     const subscribe_options opts;
-    erased_filter filter;  // bool(T&); runs on the publisher's thread
+    erased_filter filter;                  // bool(T&); runs on the publisher's thread
     std::atomic<std::int64_t> pending{0};  // hooked copies not yet taken or freed
     std::atomic<std::uint64_t> sent{0}, received{0}, dropped{0}, filtered{0};
     std::atomic<bool> attached{true}, disconnected{false};
-    std::size_t pos = 0;  // in the topic's list (under its lock)
+    std::size_t pos = 0;    // in the topic's list (under its lock)
     sub_exit_hook on_exit;  // on the subscriber's worker
 };
 
