@@ -100,6 +100,7 @@ process* finalize_one(process* p) {
         w.current = p;  // the frame's parameters may still use self()
         // LT-5: what a killed process's destructors send is dropped (traced).
         w.drop_sends = p->killed;
+        p->take_pending = false;  // a matched receive's wait goes with the frame
         p->root.destroy();  // RAII destructors of the frame run here (LT-5)
         w.drop_sends = false;
         w.current = saved;

@@ -69,19 +69,23 @@ std::atomic<message*>* find_link(process* p, message* m) noexcept {
 }
 
 /// Drop-oldest: while `newest`'s hook is over capacity, frees the oldest
-/// message of that hook still in the mailbox (the hook counts it).
-void evict_over_capacity(process* p, hooked_message* newest) noexcept {
+/// message of that hook still in the mailbox (the hook counts it). `taking`:
+/// a receive that matched a message and has yet to take it through its
+/// link; that message stays, and the link is kept pointing at it.
+void evict_over_capacity(process* p, hooked_message* newest, receive_wait* taking) noexcept {
     message_hook* hook = newest->hook;
+    message* keep = taking ? taking->link->load(std::memory_order_relaxed) : nullptr;
     std::atomic<message*>* link = &p->mb_head;
     while (hook->over_capacity(*newest)) {
         message* m = link->load(std::memory_order_relaxed);
-        while (m != newest &&
-               !((m->flags & msg_hooked) && static_cast<hooked_message*>(m)->hook == hook)) {
+        while (m != newest && (m == keep || !(m->flags & msg_hooked) ||
+                               static_cast<hooked_message*>(m)->hook != hook)) {
             link = &m->next;
             m = link->load(std::memory_order_relaxed);
         }
         if (m == newest) return;  // the others are still on their way here
         link->store(m->next.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        if (taking && taking->link == &m->next) taking->link = link;
         --p->mb_size;
         m->flags |= msg_evicted;
         free_message(m);
@@ -102,11 +106,11 @@ void worker::deliver_user(message* m) {
     p->mb_tail = &m->next;
     ++p->mb_size;
     if (m->flags & msg_hooked) [[unlikely]] {
-        // Drop-oldest: the mailbox may be edited only while no matched
-        // message waits to be taken (the receive holds a link into it).
+        // Drop-oldest: older messages of the same hook leave the mailbox.
         auto* h = static_cast<hooked_message*>(m);
-        if (!p->take_pending && h->hook->over_capacity(*h)) {
-            evict_over_capacity(p, h);
+        if (h->hook->over_capacity(*h)) {
+            auto* taking = p->take_pending ? static_cast<receive_wait*>(p->wait_ctx) : nullptr;
+            evict_over_capacity(p, h, taking);
             link = find_link(p, m);
         }
     }
@@ -115,8 +119,11 @@ void worker::deliver_user(message* m) {
         if (w->match(w->ctx, *m)) {
             w->link = link;
             w->outcome = wait_outcome::ready;
-            p->take_pending = true;
             finish_wait(p);
+            // Until the receive takes it, the mailbox may only be edited
+            // around that link (drop-oldest eviction above).
+            p->take_pending = true;
+            p->wait_ctx = w;
         }
     }
 }
@@ -286,6 +293,7 @@ void worker::destroy_frame(process* p) {
     tl_guard g{this};
     if (p->waiting == wait_kind::sync) sync_forget(p);
     if (p->waiting == wait_kind::ext) ext_forget(p);
+    p->take_pending = false;  // its receive_wait goes with the frame
     p->waiting = wait_kind::none;
     if (p->ext && !p->ext->held_locks.empty()) release_held_locks(p);  // abandoned
     if (p->root) {

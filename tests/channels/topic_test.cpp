@@ -93,6 +93,20 @@ task<void> waits_for_end(topic<int> t, event_log* log) {
                       (sub.active() ? " (still active: wrong)" : ""));
 }
 
+/// Waits in receive (bounded subscription), then drains with a short timeout.
+task<std::vector<int>> waiting_subscriber(topic<int> t, subscribe_options o,
+                                          subscription_stats* out) {
+    auto sub = t.subscribe(o);
+    std::vector<int> got;
+    for (;;) {
+        auto v = co_await self().receive<int>(10ms);
+        if (!v) break;
+        got.push_back(*v);
+    }
+    *out = sub.stats();
+    co_return got;
+}
+
 task<void> closes_later(topic<int> t, duration d) {
     co_await self().sleep(d);
     t.close();
@@ -226,6 +240,21 @@ TEST_CASE("topic: slow subscribers are bounded by their overflow policy, and cou
     CHECK(d.value() == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
     CHECK(unbounded.sent == 10);
     CHECK(unbounded.dropped == 0);
+}
+
+TEST_CASE("topic: drop-oldest keeps a message a waiting receive has matched", "[channels][topic]") {
+    runtime rt(virtual_config());
+    auto t = topic<int>::create(rt, "burst");
+    subscription_stats st{};
+    auto h = rt.spawn(waiting_subscriber, t, subscribe_options{3, overflow::drop_oldest}, &st);
+    rt.run_for(1ms);  // it waits in receive
+    // 0 matches the waiting receive at once and stays (it counts as one of the
+    // three waiting); 1..7 are evicted as newer ones arrive.
+    for (int v = 0; v < 10; ++v) t.publish(v);
+    rt.run();
+    CHECK(h.value() == std::vector<int>{0, 8, 9});
+    CHECK(st.dropped == 7);
+    CHECK(st.received == 3);
 }
 
 TEST_CASE("topic: names are unique per runtime and typed", "[channels][topic]") {

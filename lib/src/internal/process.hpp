@@ -83,7 +83,9 @@ struct process {
     bool wake_deferred = false;  // cancelled while waiting: wake after the children
     bool killed = false;         // kill: no shield holds it off (CX-4, LK-2)
     bool wait_hooks = false;     // receives may report readiness or be swap points
-    bool take_pending = false;   // a matched message waits for its receive to take it
+    // A receive matched a message while suspended and has yet to take it:
+    // wait_ctx still points at its receive_wait (whose link must stay valid).
+    bool take_pending = false;
     // rarely used flags, one byte
     bool daemon : 1 = false;
     bool cancel_sent : 1 = false;        // the parent has asked this child to stop
