@@ -43,9 +43,9 @@ void cancel_scope_children(scope_state* s) {
 
 /// fired_depth from the chain of open deadline scopes.
 void recompute_fired_depth(process* p) {
-    std::uint16_t d = 0;
+    std::uint8_t d = 0;
     for (auto* s = static_cast<scope_state*>(p->ext->deadline_scopes); s; s = s->outer)
-        if (s->fired && s->depth + 1 > d) d = static_cast<std::uint16_t>(s->depth + 1);
+        if (s->fired && s->depth + 1 > d) d = static_cast<std::uint8_t>(s->depth + 1);
     p->fired_depth = d;
 }
 
@@ -67,6 +67,8 @@ void scope_fired(timer_node* t) noexcept {
 
 cancel_scope::cancel_scope(scope_kind kind, time_point deadline) {
     process* p = require_process(kind == scope_kind::deadline ? "with_timeout" : "shielded");
+    if (kind == scope_kind::shield && p->shields == max_shields)
+        throw std::logic_error("coronet::shielded: nested more than 254 deep");
     auto* s = new scope_state;
     s->p = p;
     s->kind = kind;

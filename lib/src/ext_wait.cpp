@@ -56,8 +56,11 @@ void ext_wait_suspend(ext_wait& w, std::coroutine_handle<> h) {
 }
 
 wait_outcome ext_wait_finish(ext_wait& w) {
+    process* p = tl_worker->current;
     if (w.outcome == wait_outcome::cancelled || w.outcome == wait_outcome::pending)
-        throw_cancelled(tl_worker->current);
+        throw_cancelled(p);
+    // CX-6: only a completed operation beats a cancel, not a timeout.
+    if (w.outcome == wait_outcome::timeout && is_cancelled(p)) throw_cancelled(p);
     return w.outcome;
 }
 
@@ -94,6 +97,13 @@ void ext_cancel(process* p) noexcept {
     w.cleanup(w);
     w.outcome = wait_outcome::cancelled;
     finish_wait(p);
+}
+
+bool ext_hold(process* p) noexcept {
+    auto& w = *static_cast<ext_wait*>(p->wait_ctx);
+    if (!abandon(w)) return false;  // completed before the cancel (CX-6)
+    w.cleanup(w);
+    return true;
 }
 
 void ext_forget(process* p) noexcept {

@@ -359,6 +359,28 @@ void start_teardown(process* p, bool all) {
     continue_teardown(p);
 }
 
+/// LT-4: a cancelled process waits for its children's teardown before it is
+/// woken to clean up. Until then a wait that was not satisfied when the
+/// cancel came turns into a hold, so that nothing completes it meanwhile (no
+/// message is matched, no channel value or lock is taken): CX-6 lets only
+/// what was satisfied first complete.
+void hold_until_teardown(process* p) noexcept {
+    switch (p->waiting) {
+        case wait_kind::receive:
+            break;
+        case wait_kind::ext:
+            if (!ext_hold(p)) return;
+            break;
+        case wait_kind::sync:
+            if (!sync_hold(p)) return;
+            break;
+        default:  // park, watch, io, job: their own cancel rules; hold, none
+            return;
+    }
+    p->waiting = wait_kind::hold;
+    p->home->disarm(&p->timer);
+}
+
 bool cancel_local(process* p, exit_kind kind, const std::string& why) {
     if (p->state == pstate::exited || p->cancelled) return false;
     p->cancelled = true;
@@ -370,6 +392,7 @@ bool cancel_local(process* p, exit_kind kind, const std::string& why) {
         p->teardown_deferred = true;
     } else if (p->live_children > 0) {
         p->wake_deferred = p->waiting != wait_kind::none;
+        hold_until_teardown(p);
         start_teardown(p, true);
     } else if (is_cancelled(p)) {  // a shielded section keeps waiting (CX-4)
         wake_cancelled(p);
@@ -394,6 +417,7 @@ void kill_local(process* p, const std::string& why) {
             wake_cancelled(p);
         } else {
             p->wake_deferred = p->wake_deferred || p->waiting != wait_kind::none;
+            hold_until_teardown(p);
             start_teardown(p, true);
         }
     }

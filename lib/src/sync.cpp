@@ -114,6 +114,15 @@ void leave_locked(sync_node& n) noexcept {
     n.prim->waiter_left_locked();
 }
 
+bool sync_hold(process* p) noexcept {
+    auto& n = *static_cast<sync_node*>(p->wait_ctx);
+    if (n.shield && !p->killed) return false;  // a condition taking its mutex back
+    std::lock_guard lk(n.prim->m);
+    if (!n.queued) return false;  // granted: satisfied before the cancel (CX-6)
+    leave_locked(n);
+    return true;
+}
+
 void sync_forget(process* p) noexcept {
     auto& n = *static_cast<sync_node*>(p->wait_ctx);
     std::lock_guard lk(n.prim->m);

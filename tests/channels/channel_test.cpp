@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 #include <catch2/catch.hpp>
+#include <coronet/cancel_scope.hpp>
 #include <coronet/link.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
@@ -95,6 +96,30 @@ task<void> cancel_at(pid target, duration d) {
 task<void> kill_at(pid target, duration d) {
     co_await self().sleep(d);
     coronet::exit(target, exit_reason{exit_kind::killed, nullptr, "test"});
+}
+
+task<void> slow_cleanup(duration d) {
+    try {
+        co_await self().receive<int>();
+    } catch (const cancelled_error&) {
+    }
+    co_await shielded(5s, [](duration dd) -> task<void> { co_await self().sleep(dd); }(d));
+}
+
+/// Has a child that needs `cleanup` to stop, then waits on the channel.
+task<void> parent_receiving(channel<int> ch, duration cleanup, event_log* log) {
+    self().spawn(slow_cleanup, cleanup);
+    try {
+        auto r = co_await ch.receive(1s);
+        log->add("P", r.status == chan_status::ok ? "got a value (wrong)" : "timed out (wrong)");
+    } catch (const cancelled_error&) {
+        log->add("P", at("cancelled", ms(self().now())));
+    }
+}
+
+task<void> try_send_at(channel<int> ch, duration d, event_log* log) {
+    co_await self().sleep(d);
+    log->add("S", ch.try_send(1) ? "taken (wrong)" : "no receiver");
 }
 
 }  // namespace
@@ -237,4 +262,19 @@ TEST_CASE("channel: a wait outside a process is refused", "[channels][channel]")
     channel<int> ch(1);
     auto a = ch.receive();
     CHECK_THROWS_AS(a.await_ready(), std::logic_error);
+}
+
+TEST_CASE("channel: a cancelled receiver waiting for its children's cleanup takes nothing meanwhile",
+          "[channels][channel]") {
+    runtime rt(virtual_config());
+    channel<int> ch(0);
+    event_log log;
+    auto p = rt.spawn(parent_receiving, ch, 50ms, &log);
+    rt.spawn(cancel_at, p.id(), 10ms);
+    rt.spawn(try_send_at, ch, 20ms, &log);
+    rt.run();
+    // LT-4: woken after the child's 50 ms cleanup; CX-6: the receive had not
+    // been satisfied when the cancel came, so it neither took the value
+    // offered at 20 ms nor ended as a timeout.
+    CHECK(log.lines() == std::vector<std::string>{"S: no receiver", "P: cancelled@60"});
 }

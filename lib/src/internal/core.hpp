@@ -147,6 +147,11 @@ void run_exit_hooks(process* p) noexcept;
 void ext_timeout(process* p) noexcept;
 void ext_cancel(process* p) noexcept;
 void ext_forget(process* p) noexcept;
+/// A cancelled waiter that must wait for its children's teardown (LT-4)
+/// gives up its place in the queue: true, unless the wait was already
+/// satisfied (then it completes, CX-6). sync.cpp / ext_wait.cpp.
+bool ext_hold(process* p) noexcept;
+bool sync_hold(process* p) noexcept;
 void ext_signal(worker& w, message* m) noexcept;
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;

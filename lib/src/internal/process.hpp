@@ -66,6 +66,9 @@ struct process_ext {
     exit_hook* exit_hooks = nullptr;      // run at exit (topic subscriptions), newest first
 };
 
+/// Deepest nesting of shielded() sections (fired_depth must fit a byte).
+inline constexpr std::uint8_t max_shields = 254;
+
 struct process {
     static void* operator new(std::size_t n) { return pool_alloc(n); }
     static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
@@ -77,26 +80,27 @@ struct process {
     bool queued = false;
     bool cancelled = false;
     bool linked = false;  // abnormal exit fails the parent (LK-1)
+    bool daemon = false;
     bool resume_permit = false;
-    bool teardown = false;       // stopping children one by one (LT-4)
-    bool teardown_all = false;   // all children, or only the daemons
-    bool wake_deferred = false;  // cancelled while waiting: wake after the children
-    bool killed = false;         // kill: no shield holds it off (CX-4, LK-2)
-    bool wait_hooks = false;     // receives may report readiness or be swap points
+    bool cancel_sent = false;        // the parent has asked this child to stop
+    bool teardown = false;           // stopping children one by one (LT-4)
+    bool teardown_all = false;       // all children, or only the daemons
+    bool wake_deferred = false;      // cancelled while waiting: wake after the children
+    bool killed = false;             // kill: no shield holds it off (CX-4, LK-2)
+    bool teardown_deferred = false;  // cancelled inside a shield: children wait for it
+    bool kill_sent = false;          // the parent has asked this child to die (kill)
+    bool wait_hooks = false;         // receives may report readiness or be swap points
     // A receive matched a message while suspended and has yet to take it:
     // wait_ctx still points at its receive_wait (whose link must stay valid).
     bool take_pending = false;
-    // rarely used flags, one byte
-    bool daemon : 1 = false;
-    bool cancel_sent : 1 = false;        // the parent has asked this child to stop
-    bool kill_sent : 1 = false;          // the parent has asked this child to die (kill)
-    bool teardown_deferred : 1 = false;  // cancelled inside a shield: children wait for it
-    std::uint16_t shields = 0;           // open shielded() sections (CX-4)
+    // (No bitfields here: flags written by different workers must not share
+    // a byte.)
+    std::uint8_t shields = 0;  // open shielded() sections (CX-4), at most max_shields
     // With_timeout scopes whose deadline passed (CX-5): 1 + the largest shield
     // depth at which one of them was opened (0: none). Such a scope cancels
     // the code that runs at that depth or less, not code in a shield opened
     // inside it.
-    std::uint16_t fired_depth = 0;
+    std::uint8_t fired_depth = 0;
 
     std::uint64_t serial = 0;
     std::uint64_t node = 0;  // identity kept here: a handle may outlive its runtime
