@@ -452,7 +452,7 @@ void run_std_async(int n) {
 /// done, and the system's destructor for their exit).
 struct fanout_shared {
     std::atomic<int> ready{0};
-    std::atomic<int> left{0};        ///< subscribers still missing a message
+    std::atomic<int> left{0};  ///< subscribers still missing a message
     std::atomic<int> out_of_order{0};
     bench_clock::time_point t0, t1;
     caf::actor done_to;
@@ -583,8 +583,8 @@ struct tp_consumer_state {
 /// Counts the ints, acknowledges them per producer; the last consumer to
 /// have its `expected` ints takes the time. Quits then (coronet's consumers
 /// end when the drained channel is closed).
-caf::behavior tp_consumer(caf::stateful_actor<tp_consumer_state>* self, int expected,
-                          int ack_every, tp_shared* sh) {
+caf::behavior tp_consumer(caf::stateful_actor<tp_consumer_state>* self, int expected, int ack_every,
+                          tp_shared* sh) {
     return {[=](int) {
         auto& st = self->state;
         const auto& from = self->current_sender();
@@ -621,7 +621,8 @@ void run_chan_throughput(caf::actor_system& sys, const char* bench, const std::s
         consumers.push_back(sys.spawn(tp_consumer, expected, ack_every, &sh));
     }
     std::vector<caf::actor> producers;
-    for (int p = 0; p < pairs; ++p) producers.push_back(sys.spawn(tp_producer, consumers, per_producer));
+    for (int p = 0; p < pairs; ++p)
+        producers.push_back(sys.spawn(tp_producer, consumers, per_producer));
     auto t0 = bench_clock::now();
     for (auto& p : producers) self->send(p, start_atom::value);
     await_done(self);
@@ -641,9 +642,9 @@ void with_system(std::size_t threads, const std::function<void(caf::actor_system
 }
 
 constexpr const char* bench_names[] = {
-    "pingpong",    "counting", "counting_yield", "ring",
-    "spawn",       "monitor_down", "link_chain", "blocking_rt",
-    "fanout",      "chan_pingpong", "chan_throughput_1x1", "chan_throughput_NxN"};
+    "pingpong", "counting",      "counting_yield",      "ring",
+    "spawn",    "monitor_down",  "link_chain",          "blocking_rt",
+    "fanout",   "chan_pingpong", "chan_throughput_1x1", "chan_throughput_NxN"};
 
 void run_bench(const std::string& name, caf::actor_system& sys, const std::string& impl,
                const sizes& sz) {

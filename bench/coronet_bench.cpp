@@ -668,8 +668,8 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeat; ++r) {
         for (const char* name : {"pingpong", "counting", "counting_yield", "ring", "spawn",
                                  "monitor_down", "link_chain", "restart", "swap", "blocking_rt",
-                                 "mutex_uncontended", "mutex_contended", "fanout",
-                                 "chan_pingpong", "chan_throughput_1x1", "chan_throughput_NxN"}) {
+                                 "mutex_uncontended", "mutex_contended", "fanout", "chan_pingpong",
+                                 "chan_throughput_1x1", "chan_throughput_NxN"}) {
             if (!only.empty() && only != name) continue;
             run(name, sz, 1, "coronet");
             // The same work with the two processes on different workers (cross-thread path):
