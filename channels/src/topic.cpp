@@ -45,12 +45,13 @@ std::size_t receipt::received() {
 
 void sub_state::taken(hooked_message& m) noexcept {
     received.fetch_add(1, std::memory_order_relaxed);
+    pending.fetch_sub(1, std::memory_order_relaxed);  // no longer waiting
     if (m.tag) static_cast<receipt*>(m.tag)->note(true);
 }
 
 void sub_state::freed(hooked_message& m) noexcept {
     if (m.flags & msg_evicted) dropped.fetch_add(1, std::memory_order_relaxed);
-    pending.fetch_sub(1, std::memory_order_relaxed);
+    if (!(m.flags & msg_taken)) pending.fetch_sub(1, std::memory_order_relaxed);
     if (auto* r = static_cast<receipt*>(m.tag)) {
         if (!(m.flags & msg_taken)) r->note(false);
         r->release();
@@ -116,16 +117,20 @@ std::shared_ptr<topic_core> topic_core::create(runtime_impl* rt, std::string nam
 std::shared_ptr<topic_core> topic_core::find(runtime_impl* rt, std::string_view name,
                                              const void* type) {
     auto reg = registry_of(rt);
-    std::lock_guard lk(reg->m);
-    for (auto& [n, w] : reg->by_name) {
-        if (n != name) continue;
-        auto t = w.lock();
-        if (t && t->type_ != type)
-            throw std::invalid_argument("coronet: topic '" + std::string(name) +
-                                        "' carries another message type");
-        return t;
+    std::shared_ptr<topic_core> t;  // released after the lock: ~topic_core takes it
+    {
+        std::lock_guard lk(reg->m);
+        for (auto& [n, w] : reg->by_name) {
+            if (n == name) {
+                t = w.lock();
+                break;
+            }
+        }
     }
-    return nullptr;
+    if (t && t->type_ != type)
+        throw std::invalid_argument("coronet: topic '" + std::string(name) +
+                                    "' carries another message type");
+    return t;
 }
 
 topic_core::~topic_core() {
@@ -197,7 +202,11 @@ void topic_core::close() {
                 v.end());
     }
     for (sub_state* s : gone) {
-        send_impl(rt_, s->who, make_message<subscription_ended>(subscription_ended{name_, false}));
+        try {
+            send_queued(rt_, s->who,
+                        make_message<subscription_ended>(subscription_ended{name_, false}));
+        } catch (...) {  // out of memory: it ends all the same (active() says so)
+        }
         s->release();
     }
 }
@@ -244,19 +253,19 @@ void bump_locked(std::atomic<std::uint64_t>& c) noexcept {
 
 void topic_core::send_plain(sub_state& s, message* msg) {
     bump_locked(s.sent);
-    send_impl(rt_, s.who, msg);
+    send_queued(rt_, s.who, msg);
 }
 
 void topic_core::send_hooked(sub_state& s, hooked_message* msg) {
     bump_locked(s.sent);
-    send_impl(rt_, s.who, msg);
+    send_queued(rt_, s.who, msg);
 }
 
 void topic_core::disconnect_locked(sub_state& s) noexcept {
     s.disconnected.store(true, std::memory_order_relaxed);
     unlink_locked(s);
     try {
-        send_impl(rt_, s.who, make_message<subscription_ended>(subscription_ended{name_, true}));
+        send_queued(rt_, s.who, make_message<subscription_ended>(subscription_ended{name_, true}));
     } catch (...) {  // out of memory: the subscription still ends (active() says so)
     }
     s.release();  // the list's reference

@@ -101,7 +101,7 @@ process* finalize_one(process* p) {
         // LT-5: what a killed process's destructors send is dropped (traced).
         w.drop_sends = p->killed;
         p->take_pending = false;  // a matched receive's wait goes with the frame
-        p->root.destroy();  // RAII destructors of the frame run here (LT-5)
+        p->root.destroy();        // RAII destructors of the frame run here (LT-5)
         w.drop_sends = false;
         w.current = saved;
         p->root = {};

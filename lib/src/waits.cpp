@@ -40,6 +40,11 @@ void arm_timeout(process* p, duration timeout) {
 
 }  // namespace
 
+bool current_cancelled() noexcept {
+    process* p = current_process();
+    return p && is_cancelled(p);
+}
+
 // ---------------------------------------------------------------- receive
 
 bool receive_ready(receive_wait& w) {
@@ -381,6 +386,22 @@ void send_impl(runtime_impl* rt_in, const pid& to, message* m) {
         home->deliver_user(m);
     else
         home->post(m);
+}
+
+void send_queued(runtime_impl* rt_in, const pid& to, message* m) {
+    worker* here = tl_worker;
+    runtime_impl* rt = rt_in ? rt_in : (here ? &here->rt : nullptr);
+    if (!rt) {
+        free_message(m);
+        throw std::logic_error("coronet: a queued send outside a process needs its runtime");
+    }
+    if (!rt->is_local(to) || (here && here->drop_sends)) {
+        rt->dead_letter(to, m);
+        return;
+    }
+    m->target = to.serial;
+    m->target_slot = to.slot;
+    rt->workers[to.worker()]->post(m);
 }
 
 bool cancel_impl(runtime_impl* rt_in, const pid& target, exit_kind kind, const char* why) {

@@ -302,6 +302,7 @@ void worker::destroy_frame(process* p) {
         current = nullptr;
         p->root = {};
     }
+    if (p->ext && p->ext->exit_hooks) run_exit_hooks(p);  // e.g. its topic subscriptions
 }
 
 void worker::destroy_leftovers_rest() {

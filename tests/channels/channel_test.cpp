@@ -264,8 +264,9 @@ TEST_CASE("channel: a wait outside a process is refused", "[channels][channel]")
     CHECK_THROWS_AS(a.await_ready(), std::logic_error);
 }
 
-TEST_CASE("channel: a cancelled receiver waiting for its children's cleanup takes nothing meanwhile",
-          "[channels][channel]") {
+TEST_CASE(
+    "channel: a cancelled receiver waiting for its children's cleanup takes nothing meanwhile",
+    "[channels][channel]") {
     runtime rt(virtual_config());
     channel<int> ch(0);
     event_log log;

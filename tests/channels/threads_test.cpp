@@ -71,6 +71,21 @@ task<int> topic_reader(topic<int> t, int rounds, channel<int> ready) {
     co_return sum;
 }
 
+task<void> publisher(topic<int> t, int base, int n, channel<int> ready, std::size_t subs) {
+    for (std::size_t i = 0; i < subs; ++i) co_await ready.receive();  // one per subscriber
+    for (int i = 0; i < n; ++i) t.publish(base + i);
+}
+
+task<std::vector<int>> recorder(topic<int> t, int n, channel<int> ready0, channel<int> ready1) {
+    auto sub = t.subscribe();
+    co_await ready0.send(1);  // each publisher learns that this one is in
+    co_await ready1.send(1);
+    std::vector<int> seen;
+    seen.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) seen.push_back(co_await self().receive<int>());
+    co_return seen;
+}
+
 }  // namespace
 
 TEST_CASE("channel: 10 producers x 100 000 items reach 10 consumers exactly once, on 2 workers",
@@ -104,4 +119,25 @@ TEST_CASE("topic: deliver counts receipts from subscribers on both workers",
     rt.run();
     CHECK(d.value() == 0);
     for (auto& r : readers) CHECK(r.value() == rounds * (rounds - 1) / 2);
+}
+
+TEST_CASE("topic: subscribers on both workers see concurrent publishers in one order",
+          "[channels][topic][threads]") {
+    runtime rt(real_config(2));
+    auto t = topic<int>::create(rt, "ordered");
+    constexpr int per = 5000;
+    channel<int> ready0(2), ready1(2);  // to each publisher: one per subscriber
+    auto on = [](std::uint32_t w) { return spawn_options{placement::pinned(w)}; };
+    auto r0 = rt.spawn_opt(on(0), recorder, t, 2 * per, ready0, ready1);
+    auto r1 = rt.spawn_opt(on(1), recorder, t, 2 * per, ready0, ready1);
+    rt.spawn_opt(on(0), publisher, t, 0, per, ready0, std::size_t{2});
+    rt.spawn_opt(on(1), publisher, t, 1'000'000, per, ready1, std::size_t{2});
+    rt.run();
+    const auto a = r0.value();
+    const auto b = r1.value();
+    REQUIRE(a.size() == b.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) ++differ;
+    CHECK(differ == 0);
 }

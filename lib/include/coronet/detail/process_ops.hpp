@@ -86,9 +86,16 @@ runtime_impl* current_runtime() noexcept;
 process* current_process() noexcept;
 /// Like current_process(), but throws std::logic_error outside a process.
 process* require_process(const char* what);
+/// True when the current process is cancelled: its next await throws
+/// cancelled_error (or holds for its children's teardown first).
+bool current_cancelled() noexcept;
 
 // --- sending (any thread; dead letter when the target is gone) ---
 void send_impl(runtime_impl* rt, const pid& to, message* m);
+/// send_impl, but always through the target worker's inbox, never delivered
+/// inline: messages queued this way reach each worker in the order they were
+/// queued (topics: every subscriber sees one order).
+void send_queued(runtime_impl* rt, const pid& to, message* m);
 bool cancel_impl(runtime_impl* rt, const pid& target, exit_kind kind, const char* why);
 void resume_impl(runtime_impl* rt, const pid& target);
 

@@ -79,6 +79,7 @@ class sub_state final : public message_hook {
     void freed(hooked_message& m) noexcept override;
     bool over_capacity(hooked_message&) noexcept override {
         return opts.capacity && opts.on_overflow == overflow::drop_oldest &&
+               attached.load(std::memory_order_relaxed) &&
                pending.load(std::memory_order_relaxed) > static_cast<std::int64_t>(opts.capacity);
     }
     /// Unbounded and unfiltered: plain messages suffice.
@@ -97,7 +98,7 @@ class sub_state final : public message_hook {
     const pid who;
     const subscribe_options opts;
     erased_filter filter;                  // bool(T&); runs on the publisher's thread
-    std::atomic<std::int64_t> pending{0};  // hooked copies not yet taken or freed
+    std::atomic<std::int64_t> pending{0};  // hooked copies on their way or in the mailbox
     std::atomic<std::uint64_t> sent{0}, received{0}, dropped{0}, filtered{0};
     std::atomic<bool> attached{true}, disconnected{false};
     std::size_t pos = 0;    // in the topic's list (under its lock)

@@ -50,6 +50,11 @@ std::size_t topic_publish(topic_core& t, const T& value, receipt* r) {
         v = &*changed;
     }
     std::size_t sent = 0;
+    struct count_sent {  // also when a copy throws part-way (those sent stay sent)
+        topic_core& t;
+        const std::size_t& sent;
+        ~count_sent() { t.publish_done_locked(sent); }
+    } counter{t, sent};
     for (std::size_t i = 0; i < t.subs.size(); ++i) {
         sub_state& s = *t.subs[i];
         if (!r && s.plain()) {  // the fast path: unbounded, unfiltered
@@ -83,7 +88,6 @@ std::size_t topic_publish(topic_core& t, const T& value, receipt* r) {
         t.send_hooked(s, m);
         ++sent;
     }
-    t.publish_done_locked(sent);
     return sent;
 }
 
@@ -104,7 +108,8 @@ class deliver_awaiter {
     bool await_ready() {
         require_process("coronet::topic::deliver");
         r_ = new receipt;
-        const std::size_t sent = topic_publish(*t_, v_, r_);
+        // A cancelled process publishes nothing: the wait below throws.
+        const std::size_t sent = current_cancelled() ? 0 : topic_publish(*t_, v_, r_);
         r_->arm(sent, n_ == 0 ? sent : n_);
         wait_.emplace(r_, timeout_);
         return wait_->await_ready();
