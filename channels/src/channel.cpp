@@ -4,12 +4,24 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <vector>
 
 #include "coronet/channels/detail/chan_core.hpp"
 
 namespace coronet::detail {
+
+chan_base::~chan_base() {
+    if (senders_ || receivers_) {
+        std::fputs(
+            "coronet: a channel was destroyed while processes wait on it; keep a channel "
+            "handle in every process that uses it\n",
+            stderr);
+        std::abort();
+    }
+}
 
 // ---------------------------------------------------------------- queues
 
@@ -141,8 +153,11 @@ class lock_all {
             view_ = big.data();
         }
         for (std::size_t i = 0; i < w.n; ++i) view_[i] = w.ops[i]->chan;
-        std::sort(view_, view_ + w.n, std::less<chan_base*>{});
-        n_ = static_cast<std::size_t>(std::unique(view_, view_ + w.n) - view_);
+        n_ = w.n;
+        if (n_ > 1) {
+            std::sort(view_, view_ + w.n, std::less<chan_base*>{});
+            n_ = static_cast<std::size_t>(std::unique(view_, view_ + w.n) - view_);
+        }
         for (std::size_t i = 0; i < n_; ++i) view_[i]->m.lock();
     }
     lock_all(const lock_all&) = delete;
@@ -195,6 +210,7 @@ bool chan_wait_ready(chan_wait& w) {
         w.outcome = wait_outcome::timeout;
         return true;
     }
+    ext_wait_identify(w);
     for (std::size_t i = 0; i < w.n; ++i) w.ops[i]->chan->enqueue_locked(*w.ops[i]);
     return false;
 }

@@ -17,6 +17,10 @@ void ext_wait::complete() noexcept {
     const std::uint64_t id = wait_id;
     outcome = wait_outcome::ready;
     state.store(done, std::memory_order_release);
+    if (to == tl_worker) {  // woken by a process of its own worker: no signal needed
+        to->local_wakes.push_back({to_slot, to_serial, id});
+        return;
+    }
     message* m = make_signal<sig_ext_wake>(id);
     m->target = to_serial;
     m->target_slot = to_slot;
@@ -38,11 +42,16 @@ int ext_wait_prepare(ext_wait& w, const char* what) {
         w.outcome = wait_outcome::cancelled;
         return 1;
     }
+    return 0;
+}
+
+void ext_wait_identify(ext_wait& w) noexcept {
+    process* p = tl_worker->current;
     w.home = p->home;
     w.slot = p->slot;
     w.serial = p->serial;
-    w.wait_id = p->home->rt.next_wait_id.fetch_add(1, std::memory_order_relaxed) + 1;
-    return 0;
+    // Unique among this worker's waits, which is all a wake-up compares.
+    w.wait_id = ++p->home->ext_wait_ids;
 }
 
 void ext_wait_suspend(ext_wait& w, std::coroutine_handle<> h) {
@@ -113,8 +122,11 @@ void ext_forget(process* p) noexcept {
 }
 
 void ext_signal(worker& wk, message* m) noexcept {
-    const std::uint64_t id = signal_data<sig_ext_wake>(m).wait_id;
-    process* p = wk.table.find(m->target_slot, m->target);
+    ext_wake(wk, m->target_slot, m->target, signal_data<sig_ext_wake>(m).wait_id);
+}
+
+void ext_wake(worker& wk, std::uint32_t slot, std::uint64_t serial, std::uint64_t id) noexcept {
+    process* p = wk.table.find(slot, serial);
     if (!p || p->state != pstate::running || p->waiting != wait_kind::ext) return;
     auto& w = *static_cast<ext_wait*>(p->wait_ctx);
     if (w.wait_id != id) return;  // a wait that ended without suspending

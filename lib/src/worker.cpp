@@ -30,6 +30,7 @@ struct tl_guard {
 
 worker::worker(runtime_impl& r, std::uint32_t i) : rt(r), index(i) {
     rng = 0x2545f4914f6cdd1dull * (std::uint64_t{i} + 1);
+    local_wakes.reserve(64);
     epfd = ::epoll_create1(EPOLL_CLOEXEC);
     evfd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (epfd < 0 || evfd < 0)
@@ -240,8 +241,20 @@ std::uint64_t worker::step(std::uint64_t budget) {
         if (!rq_head_) rq_tail_ = nullptr;
         run_one(p);
         ++ran;
+        if (!local_wakes.empty()) n += run_local_wakes();
     }
+    if (!local_wakes.empty()) n += run_local_wakes();
     return n + ran;
+}
+
+std::uint64_t worker::run_local_wakes() noexcept {
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < local_wakes.size(); ++i, ++n) {  // (wakes may add wakes)
+        const local_wake w = local_wakes[i];
+        ext_wake(*this, w.slot, w.serial, w.wait_id);
+    }
+    local_wakes.clear();
+    return n;
 }
 
 void worker::idle_wait() {

@@ -153,6 +153,7 @@ void ext_forget(process* p) noexcept;
 bool ext_hold(process* p) noexcept;
 bool sync_hold(process* p) noexcept;
 void ext_signal(worker& w, message* m) noexcept;
+void ext_wake(worker& w, std::uint32_t slot, std::uint64_t serial, std::uint64_t wait_id) noexcept;
 /// Destroys a process's remaining mailbox.
 void free_mailbox(process* p) noexcept;
 /// Releases the refs a process holds on others (watchers, children).

@@ -69,6 +69,16 @@ class worker {
     std::uint64_t spawn_counter = 0;
     process* current = nullptr;
     std::uint64_t resumptions = 0;
+    std::uint64_t ext_wait_ids = 0;  // ext_wait_identify (ext_wait.cpp)
+    /// Channel waiters of this worker completed by its own processes: woken
+    /// after the completing process yields (no signal through the inbox).
+    struct local_wake {
+        std::uint32_t slot;
+        std::uint64_t serial;
+        std::uint64_t wait_id;
+    };
+    std::vector<local_wake> local_wakes;
+    std::uint64_t run_local_wakes() noexcept;
     std::uint64_t rng = 0;  // worker_random() (ext_wait.cpp); seeded by index: deterministic
     int epfd = -1;
     int evfd = -1;

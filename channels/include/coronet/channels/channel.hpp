@@ -52,8 +52,10 @@ const chan_ptr<T>& chan_of(const channel<T>& c) noexcept;
 template <class T, bool Timed>
 class chan_recv_awaiter {
   public:
-    chan_recv_awaiter(chan_ptr<T> c, duration timeout) : c_(std::move(c)) {
-        op_.chan = c_.get();
+    // The channel handle the operation was called on lives until the end of
+    // the co_await's full expression: a plain pointer is enough.
+    chan_recv_awaiter(chan_impl<T>* c, duration timeout) {
+        op_.chan = c;
         op_.owner = &w_;
         op_.slot = &v_;
         ops_[0] = &op_;
@@ -81,7 +83,6 @@ class chan_recv_awaiter {
     }
 
   private:
-    chan_ptr<T> c_;
     chan_op op_;
     chan_op* ops_[1];
     chan_wait w_;
@@ -92,8 +93,8 @@ class chan_recv_awaiter {
 template <class T, bool Timed>
 class chan_send_awaiter {
   public:
-    chan_send_awaiter(chan_ptr<T> c, T v, duration timeout) : c_(std::move(c)), v_(std::move(v)) {
-        op_.chan = c_.get();
+    chan_send_awaiter(chan_impl<T>* c, T v, duration timeout) : v_(std::move(v)) {
+        op_.chan = c;
         op_.owner = &w_;
         op_.slot = &v_;
         op_.is_send = true;
@@ -114,7 +115,6 @@ class chan_send_awaiter {
     }
 
   private:
-    chan_ptr<T> c_;
     chan_op op_;
     chan_op* ops_[1];
     chan_wait w_;
@@ -134,7 +134,11 @@ class chan_send_awaiter {
 /// is being handed over (the value then dies with its frame).
 ///
 /// A `channel` is a handle: copies share one buffer, which lives while a
-/// handle or a waiting operation uses it. `T` must be nothrow movable.
+/// handle does. Pass it by value to the processes that use it (a waiting
+/// operation keeps no reference of its own: the handle it was called on must
+/// outlive it, which `co_await ch.receive()` on a live handle guarantees; a
+/// channel destroyed under waiting processes aborts with a message).
+/// `T` must be nothrow movable.
 ///
 /// **Thread safety:** any member from any thread (waits only in processes).
 /// **Suspends:** `send`, `receive` (and `select` over them); the `try_`
@@ -152,18 +156,20 @@ class channel {
     /// Sends `v`, waiting while the channel is full. Throws channel_closed
     /// (the channel is or gets closed), cancelled_error.
     [[nodiscard]] detail::chan_send_awaiter<T, false> send(T v) const {
-        return {c_, std::move(v), infinite};
+        return {c_.get(), std::move(v), infinite};
     }
     /// As send(v), waiting at most `timeout`: true sent, false timed out.
     [[nodiscard]] detail::chan_send_awaiter<T, true> send(T v, duration timeout) const {
-        return {c_, std::move(v), timeout};
+        return {c_.get(), std::move(v), timeout};
     }
     /// The next value, waiting while the channel is empty; nullopt once the
     /// channel is closed and drained. Throws cancelled_error.
-    [[nodiscard]] detail::chan_recv_awaiter<T, false> receive() const { return {c_, infinite}; }
+    [[nodiscard]] detail::chan_recv_awaiter<T, false> receive() const {
+        return {c_.get(), infinite};
+    }
     /// As receive(), waiting at most `timeout` (status ok, closed or timeout).
     [[nodiscard]] detail::chan_recv_awaiter<T, true> receive(duration timeout) const {
-        return {c_, timeout};
+        return {c_.get(), timeout};
     }
 
     /// Sends if a receiver waits or there is room; false otherwise (then `v`

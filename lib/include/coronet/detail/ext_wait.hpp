@@ -58,10 +58,12 @@ struct ext_wait {
     void wait_done() const noexcept;
 };
 
-/// Before queueing, on the waiting process: 0 go on (identity recorded),
-/// 1 finished at once (cancelled: outcome set), 2 hold (suspend without
-/// queueing; ext_wait_finish then throws).
+/// Before queueing, on the waiting process: 0 go on, 1 finished at once
+/// (cancelled: outcome set), 2 hold (suspend without queueing;
+/// ext_wait_finish then throws).
 int ext_wait_prepare(ext_wait& w, const char* what);
+/// Just before the waiter is queued: records who waits (a completer needs it).
+void ext_wait_identify(ext_wait& w) noexcept;
 /// Suspends the current process in `w` (arms its timeout).
 void ext_wait_suspend(ext_wait& w, std::coroutine_handle<> h);
 /// After the resumption: throws cancelled_error when the wait was cancelled

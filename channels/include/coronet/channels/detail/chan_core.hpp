@@ -46,7 +46,9 @@ class chan_base {
     explicit chan_base(std::size_t capacity) : capacity_(capacity) {}
     chan_base(const chan_base&) = delete;
     chan_base& operator=(const chan_base&) = delete;
-    virtual ~chan_base() = default;
+    /// Aborts with a message if processes still wait on it (their awaiters
+    /// would point at a dead channel): a channel must outlive its waiters.
+    virtual ~chan_base();
 
     /// Completes `o` now if it can (under m): true when done (o.closed says
     /// how). Completes at most one waiting partner.
