@@ -27,7 +27,9 @@ struct topic_stats {
 /// A named topic of `T` messages on one runtime. Processes subscribe; each
 /// publish sends every current subscriber its own copy, in its mailbox, as a
 /// plain `T`. Publishers from any thread are ordered by the topic: every
-/// subscriber sees the messages of the topic in one order.
+/// subscriber sees the messages of the topic in one order. (A topic's copies
+/// travel through the subscriber's worker inbox, so they are not ordered with
+/// what the publisher sends the subscriber directly.)
 ///
 /// - `publish(v)` never suspends and returns how many copies went out.
 /// - `co_await deliver(v, n, timeout)` publishes, then waits until `n`
@@ -47,7 +49,11 @@ struct topic_stats {
 /// be used after its runtime is destroyed.
 ///
 /// **Thread safety:** every member from any thread; subscribe and deliver
-/// from processes. **Suspends:** `deliver` only.
+/// from processes. A publish holds the topic's lock while it queues its
+/// copies: subscribe, unsubscribe and other publishes of that topic wait for
+/// it (a `runtime_config::on_dead_letter` hook called for a copy to a
+/// departed subscriber runs under that lock and must not use the topic).
+/// **Suspends:** `deliver` only.
 template <class T>
 class topic {
   public:
