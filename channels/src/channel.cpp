@@ -14,7 +14,7 @@
 namespace coronet::detail {
 
 chan_base::~chan_base() {
-    if (senders_ || receivers_) {
+    if (!senders_.empty() || !receivers_.empty()) {
         std::fputs(
             "coronet: a channel was destroyed while processes wait on it; keep a channel "
             "handle in every process that uses it\n",
@@ -26,36 +26,16 @@ chan_base::~chan_base() {
 // ---------------------------------------------------------------- queues
 
 void chan_base::enqueue_locked(chan_op& o) noexcept {
-    chan_op*& head = o.is_send ? senders_ : receivers_;
-    chan_op*& tail = o.is_send ? senders_tail_ : receivers_tail_;
-    o.next = nullptr;
-    o.prev = tail;
-    if (tail)
-        tail->next = &o;
-    else
-        head = &o;
-    tail = &o;
-    o.queued = true;
+    (o.is_send ? senders_ : receivers_).push_back(o);
 }
 
 void chan_base::remove_locked(chan_op& o) noexcept {
-    chan_op*& head = o.is_send ? senders_ : receivers_;
-    chan_op*& tail = o.is_send ? senders_tail_ : receivers_tail_;
-    if (o.prev)
-        o.prev->next = o.next;
-    else
-        head = o.next;
-    if (o.next)
-        o.next->prev = o.prev;
-    else
-        tail = o.prev;
-    o.next = o.prev = nullptr;
-    o.queued = false;
+    (o.is_send ? senders_ : receivers_).remove(o);
 }
 
-chan_op* chan_base::claim_first_locked(chan_op*& head, chan_op*&) noexcept {
-    while (chan_op* w = head) {
-        remove_locked(*w);
+chan_op* chan_base::claim_first_locked(intrusive_fifo<chan_op>& q) noexcept {
+    while (chan_op* w = q.front()) {
+        q.remove(*w);
         if (w->owner->claim()) return w;
         // Stale: its owner completed elsewhere or gave up; its cleanup
         // finds it no longer queued.
@@ -76,7 +56,7 @@ bool chan_base::try_op_locked(chan_op& o) {
             o.closed = true;
             return true;
         }
-        if (chan_op* r = claim_first_locked(receivers_, receivers_tail_)) {
+        if (chan_op* r = claim_first_locked(receivers_)) {
             hand_over(o.slot, r->slot);
             finish(*r);
             return true;
@@ -89,13 +69,13 @@ bool chan_base::try_op_locked(chan_op& o) {
     }
     if (buffered_locked() > 0) {
         pop_locked(o.slot);
-        if (chan_op* s = claim_first_locked(senders_, senders_tail_)) {  // room again
+        if (chan_op* s = claim_first_locked(senders_)) {  // room again
             push_locked(s->slot);
             finish(*s);
         }
         return true;
     }
-    if (chan_op* s = claim_first_locked(senders_, senders_tail_)) {  // rendezvous
+    if (chan_op* s = claim_first_locked(senders_)) {  // rendezvous
         hand_over(s->slot, o.slot);
         finish(*s);
         return true;
@@ -118,9 +98,8 @@ void chan_base::close() {
     closed_ = true;
     // Waiting senders fail; waiting receivers (the buffer is empty, or they
     // would not wait) see the end.
-    for (chan_op** q : {&senders_, &receivers_}) {
-        chan_op*& tail = q == &senders_ ? senders_tail_ : receivers_tail_;
-        while (chan_op* w = claim_first_locked(*q, tail)) {
+    for (intrusive_fifo<chan_op>* q : {&senders_, &receivers_}) {
+        while (chan_op* w = claim_first_locked(*q)) {
             w->closed = true;
             finish(*w);
         }

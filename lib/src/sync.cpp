@@ -18,32 +18,8 @@ namespace coronet::detail {
 
 // ---------------------------------------------------------------- FIFO
 
-void sync_base::enqueue_locked(sync_node& n) noexcept {
-    n.next = nullptr;
-    n.prev = tail_;
-    if (tail_)
-        tail_->next = &n;
-    else
-        head_ = &n;
-    tail_ = &n;
-    n.queued = true;
-}
-
-void sync_base::remove_locked(sync_node& n) noexcept {
-    if (n.prev)
-        n.prev->next = n.next;
-    else
-        head_ = n.next;
-    if (n.next)
-        n.next->prev = n.prev;
-    else
-        tail_ = n.prev;
-    n.next = n.prev = nullptr;
-    n.queued = false;
-}
-
 void sync_base::grant_front_locked() {
-    sync_node* n = head_;
+    sync_node* n = fifo_.front();
     remove_locked(*n);
     on_grant_locked(*n);
     message* m = make_signal<sig_sync>(this, n->wait_id, n->want);

@@ -366,7 +366,11 @@ void io_ready_event(worker& w, std::uint64_t tag, std::uint32_t revents) noexcep
 
 // ---------------------------------------------------------------- send
 
-void send_impl(runtime_impl* rt_in, const pid& to, message* m) {
+namespace {
+
+/// The common part of a send: the home worker of `to` with `m` addressed to
+/// it, or null when `m` became a dead letter.
+worker* route(runtime_impl* rt_in, const pid& to, message* m) {
     worker* here = tl_worker;
     runtime_impl* rt = rt_in ? rt_in : (here ? &here->rt : nullptr);
     if (!rt) {
@@ -377,31 +381,26 @@ void send_impl(runtime_impl* rt_in, const pid& to, message* m) {
         // No route (distribution plugs in here), or sent by a killed process
         // while its frame is destroyed (LT-5: dropped and traced).
         rt->dead_letter(to, m);
-        return;
+        return nullptr;
     }
     m->target = to.serial;
     m->target_slot = to.slot;
-    worker* home = rt->workers[to.worker()].get();
-    if (rt->owns(home))
+    return rt->workers[to.worker()].get();
+}
+
+}  // namespace
+
+void send_impl(runtime_impl* rt_in, const pid& to, message* m) {
+    worker* home = route(rt_in, to, m);
+    if (!home) return;
+    if (home->rt.owns(home))
         home->deliver_user(m);
     else
         home->post(m);
 }
 
 void send_queued(runtime_impl* rt_in, const pid& to, message* m) {
-    worker* here = tl_worker;
-    runtime_impl* rt = rt_in ? rt_in : (here ? &here->rt : nullptr);
-    if (!rt) {
-        free_message(m);
-        throw std::logic_error("coronet: a queued send outside a process needs its runtime");
-    }
-    if (!rt->is_local(to) || (here && here->drop_sends)) {
-        rt->dead_letter(to, m);
-        return;
-    }
-    m->target = to.serial;
-    m->target_slot = to.slot;
-    rt->workers[to.worker()]->post(m);
+    if (worker* home = route(rt_in, to, m)) home->post(m);
 }
 
 bool cancel_impl(runtime_impl* rt_in, const pid& target, exit_kind kind, const char* why) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "coronet/detail/intrusive_fifo.hpp"
 #include "coronet/detail/process_ops.hpp"
 #include "coronet/time.hpp"
 
@@ -62,16 +63,15 @@ class sync_base {
     std::mutex m;  ///< the primitive's lock
 
     // FIFO, under m
-    void enqueue_locked(sync_node& n) noexcept;
-    void remove_locked(sync_node& n) noexcept;
-    sync_node* front_locked() const noexcept { return head_; }
+    void enqueue_locked(sync_node& n) noexcept { fifo_.push_back(n); }
+    void remove_locked(sync_node& n) noexcept { fifo_.remove(n); }
+    sync_node* front_locked() const noexcept { return fifo_.front(); }
     /// Pops the first waiter and sends it its grant (under m).
     void grant_front_locked();
-    bool has_waiters_locked() const noexcept { return head_ != nullptr; }
+    bool has_waiters_locked() const noexcept { return !fifo_.empty(); }
 
   private:
-    sync_node* head_ = nullptr;
-    sync_node* tail_ = nullptr;
+    intrusive_fifo<sync_node> fifo_;
 };
 
 /// Awaits a primitive: takes at once, or waits in its FIFO until granted,

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "coronet/detail/ext_wait.hpp"
+#include "coronet/detail/intrusive_fifo.hpp"
 
 namespace coronet::detail {
 
@@ -74,15 +75,13 @@ class chan_base {
   private:
     /// Pops the first waiter of `q` that can still be claimed; stale ones
     /// (completed elsewhere, timed out) are dropped on the way.
-    chan_op* claim_first_locked(chan_op*& head, chan_op*& tail) noexcept;
+    static chan_op* claim_first_locked(intrusive_fifo<chan_op>& q) noexcept;
     static void finish(chan_op& o) noexcept;
 
     const std::size_t capacity_;
     bool closed_ = false;  // under m
-    chan_op* senders_ = nullptr;
-    chan_op* senders_tail_ = nullptr;
-    chan_op* receivers_ = nullptr;
-    chan_op* receivers_tail_ = nullptr;
+    intrusive_fifo<chan_op> senders_;
+    intrusive_fifo<chan_op> receivers_;
 };
 
 /// Ready part of a send/receive/select: locks its channels, completes one
