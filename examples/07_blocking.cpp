@@ -44,8 +44,9 @@ coronet::task<void> counter(const std::string* text, std::size_t from, std::size
     const long n = count_words(*text, from, to);
     co_await t->lock.lock();
     t->words += n;
-    if (++t->finished == 4) t->done.set();
+    const bool last = ++t->finished == 4;
     t->lock.unlock();
+    if (last) t->done.set();
 }
 
 coronet::task<bool> reader(std::string path) {
@@ -56,12 +57,17 @@ coronet::task<bool> reader(std::string path) {
     shared_total total;
     const std::size_t quarter =
         text.size() / 4;  // 1000 lines of 39 bytes: quarters start at a line
+    std::vector<coronet::handle<void>> counters;
     for (std::uint32_t i = 0; i < 4; ++i) {
         const std::size_t to = i == 3 ? text.size() : (i + 1) * quarter;
-        s.spawn_opt({coronet::placement::pinned(i % 2)}, counter, &text, i * quarter, to, &total);
+        counters.push_back(s.spawn_opt({coronet::placement::pinned(i % 2)}, counter, &text,
+                                       i * quarter, to, &total));
     }
     co_await total.done.wait();
     std::printf("words: %ld\n", total.words);
+    // `total` and `text` die with this frame: let the counters finish with them first
+    // (the last one may still be inside done.set()).
+    for (auto& c : counters) co_await c;
     co_return total.words == 5000;
 }
 

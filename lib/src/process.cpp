@@ -305,6 +305,7 @@ void wake_cancelled(process* p) noexcept {
             io_wait_end(p);
             break;
         case wait_kind::hold:
+            if (p->teardown) return;  // LT-4: continue_teardown wakes it when the children are gone
             break;
         case wait_kind::job:
             job_cancel(p);  // it decides: wake now, or wait for the job (CX-8)
@@ -362,11 +363,15 @@ void start_teardown(process* p, bool all) {
 /// LT-4: a cancelled process waits for its children's teardown before it is
 /// woken to clean up. Until then a wait that was not satisfied when the
 /// cancel came turns into a hold, so that nothing completes it meanwhile (no
-/// message is matched, no channel value or lock is taken): CX-6 lets only
-/// what was satisfied first complete.
+/// message is matched, no channel value or lock is taken, no timer or fd
+/// wakes it early): CX-6 lets only what was satisfied first complete.
 void hold_until_teardown(process* p) noexcept {
     switch (p->waiting) {
         case wait_kind::receive:
+        case wait_kind::park:  // (a cancel beats these anyway: nothing changes but the time)
+            break;
+        case wait_kind::io:
+            io_wait_end(p);
             break;
         case wait_kind::ext:
             if (!ext_hold(p)) return;
@@ -374,7 +379,7 @@ void hold_until_teardown(process* p) noexcept {
         case wait_kind::sync:
             if (!sync_hold(p)) return;
             break;
-        default:  // park, watch, io, job: their own cancel rules; hold, none
+        default:  // watch (join), job (CX-8): their own cancel rules; hold, none
             return;
     }
     p->waiting = wait_kind::hold;

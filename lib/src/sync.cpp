@@ -94,8 +94,9 @@ bool sync_hold(process* p) noexcept {
     auto& n = *static_cast<sync_node*>(p->wait_ctx);
     if (n.shield && !p->killed) return false;  // a condition taking its mutex back
     std::lock_guard lk(n.prim->m);
-    if (!n.queued) return false;  // granted: satisfied before the cancel (CX-6)
-    leave_locked(n);
+    // A grant on its way finds the waiter on hold and is given back
+    // (sync_signal): for a lock, cancellation wins, as in sync_cancel.
+    if (n.queued) leave_locked(n);
     return true;
 }
 

@@ -218,8 +218,17 @@ std::uint64_t worker::poll_io(int timeout_ms) {
 
 void worker::run_one(process* p) {
     p->queued = false;
-    if (p->killed && p->state == pstate::running && p->live_children == 0) {
-        killed_exit(p);  // LT-5: destroyed where it is suspended, never resumed
+    if (p->killed && p->state == pstate::running) {
+        // LT-5: destroyed where it is suspended, never resumed; with children
+        // left (a wait satisfied before the kill woke it), it holds until
+        // they are gone (continue_teardown wakes it again).
+        if (p->live_children == 0) {
+            killed_exit(p);
+        } else {
+            p->take_pending = false;
+            p->waiting = wait_kind::hold;
+            p->wake_deferred = true;
+        }
         return;
     }
     current = p;

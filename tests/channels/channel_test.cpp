@@ -122,6 +122,22 @@ task<void> try_send_at(channel<int> ch, duration d, event_log* log) {
     log->add("S", ch.try_send(1) ? "taken (wrong)" : "no receiver");
 }
 
+task<void> kill_after_send(channel<int> ch, pid victim) {
+    co_await self().sleep(10ms);
+    ch.try_send(7);  // completes the victim's receive, from its own worker
+    coronet::exit(victim, exit_reason{exit_kind::killed, nullptr, "test"});
+}
+
+task<void> parent_waiting(channel<int> ch, event_log* log) {
+    self().spawn(slow_cleanup, 50ms);
+    try {
+        auto v = co_await ch.receive();
+        log->add("P", "resumed after the kill with " + std::to_string(v.value_or(-1)) + " (wrong)");
+    } catch (const cancelled_error&) {
+        log->add("P", "catch block ran (wrong)");
+    }
+}
+
 }  // namespace
 
 TEST_CASE("channel: a send waits while the buffer is full (back pressure)", "[channels][channel]") {
@@ -278,4 +294,16 @@ TEST_CASE(
     // been satisfied when the cancel came, so it neither took the value
     // offered at 20 ms nor ended as a timeout.
     CHECK(log.lines() == std::vector<std::string>{"S: no receiver", "P: cancelled@60"});
+}
+
+TEST_CASE("channel: a killed receiver whose receive completed first is not resumed",
+          "[channels][channel]") {
+    runtime rt(virtual_config());
+    channel<int> ch(0);
+    event_log log;
+    auto p = rt.spawn(parent_waiting, ch, &log);
+    rt.spawn(kill_after_send, ch, p.id());
+    CHECK_THROWS(rt.run());  // a killed root
+    CHECK(log.lines().empty());  // LT-5: destroyed where it waited, after its child
+    CHECK(p.reason().kind == exit_kind::killed);
 }
