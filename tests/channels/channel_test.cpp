@@ -303,7 +303,7 @@ TEST_CASE("channel: a killed receiver whose receive completed first is not resum
     event_log log;
     auto p = rt.spawn(parent_waiting, ch, &log);
     rt.spawn(kill_after_send, ch, p.id());
-    CHECK_THROWS(rt.run());  // a killed root
+    CHECK_THROWS(rt.run());      // a killed root
     CHECK(log.lines().empty());  // LT-5: destroyed where it waited, after its child
     CHECK(p.reason().kind == exit_kind::killed);
 }

@@ -19,9 +19,13 @@ using namespace coronet::test;
 
 namespace {
 
-std::string at(const std::string& what, long long t) { return what + "@" + std::to_string(t); }
+std::string at(const std::string& what, long long t) {
+    return what + "@" + std::to_string(t);
+}
 
-task<void> nap(duration d) { co_await self().sleep(d); }
+task<void> nap(duration d) {
+    co_await self().sleep(d);
+}
 
 /// Waits; when cancelled, cleans up for `d` in a shield, then logs.
 task<void> slow_cleanup(duration d, event_log* log) {
@@ -38,7 +42,9 @@ task<void> cancel_at(pid target, duration d) {
     cancel(target, "test");
 }
 
-task<void> receive_forever() { co_await self().receive<int>(); }
+task<void> receive_forever() {
+    co_await self().receive<int>();
+}
 
 task<void> parent_in_deadline(event_log* log) {
     self().spawn(slow_cleanup, 50ms, log);
@@ -152,7 +158,7 @@ TEST_CASE("hold: a killed process is never resumed, even when its wait was satis
         mutex m;
         auto p = rt.spawn(parent_locking, &m, true, &log);
         rt.spawn(unlock_then_stop, &m, p.id(), true);
-        CHECK_THROWS(rt.run());  // a killed root
+        CHECK_THROWS(rt.run());      // a killed root
         CHECK(log.lines().empty());  // P never ran again; its child was killed too
         CHECK(p.reason().kind == exit_kind::killed);
     }
