@@ -28,8 +28,9 @@ struct topic_stats {
 /// publish sends every current subscriber its own copy, in its mailbox, as a
 /// plain `T`. Publishers from any thread are ordered by the topic: every
 /// subscriber sees the messages of the topic in one order. (A topic's copies
-/// travel through the subscriber's worker inbox, so they are not ordered with
-/// what the publisher sends the subscriber directly.)
+/// travel through the subscriber's worker inbox: the topic, not the
+/// publisher, is their sender. They are not ordered with what the publisher
+/// sends the subscriber directly, nor with its down or exit message.)
 ///
 /// - `publish(v)` never suspends and returns how many copies went out.
 /// - `co_await deliver(v, n, timeout)` publishes, then waits until `n`
