@@ -1,0 +1,31 @@
+#pragma once
+/// \file framing.hpp
+/// Messages on a byte stream: length-prefixed frames and lines, each with a
+/// maximum size, so that a hostile peer cannot make us allocate without
+/// bound.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "coronet/net/tcp.hpp"
+
+namespace coronet::net {
+
+/// Frames are a 4-byte big-endian length, then that many bytes.
+inline constexpr std::size_t frame_header_size = 4;
+
+/// The next frame's payload: errc::frame_too_large (nothing allocated; the
+/// stream is then out of step: close it) when its length exceeds `max`,
+/// errc::eof when the stream ends inside a frame (or before one: n == 0).
+[[nodiscard]] task<result<std::string>> read_frame(tcp_stream& s, std::size_t max,
+                                                   duration timeout = infinite);
+/// Writes one frame; errc::frame_too_large when the payload does not fit the
+/// 4-byte length.
+[[nodiscard]] task<io_result> write_frame(tcp_stream& s, std::string payload,
+                                          duration timeout = infinite);
+/// The next line, without its "\n" (and "\r" before it); at most `max` bytes.
+[[nodiscard]] task<result<std::string>> read_line(tcp_stream& s, std::size_t max,
+                                                  duration timeout = infinite);
+
+}  // namespace coronet::net

@@ -1,0 +1,30 @@
+// coronet::net's error category.
+
+#include "coronet/net/error.hpp"
+
+namespace coronet::net {
+
+namespace {
+class category final : public std::error_category {
+  public:
+    const char* name() const noexcept override { return "coronet.net"; }
+    std::string message(int e) const override {
+        switch (static_cast<errc>(e)) {
+            case errc::eof:
+                return "end of stream";
+            case errc::frame_too_large:
+                return "frame or line larger than the maximum";
+            case errc::not_connected:
+                return "stream not open";
+        }
+        return "unknown coronet.net error";
+    }
+};
+}  // namespace
+
+const std::error_category& net_category() noexcept {
+    static const category c;
+    return c;
+}
+
+}  // namespace coronet::net

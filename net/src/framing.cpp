@@ -1,0 +1,51 @@
+// Length-prefixed frames and lines over a tcp_stream.
+
+#include "coronet/net/framing.hpp"
+
+#include <cstdint>
+#include <limits>
+
+#include "coronet/detail/process_ops.hpp"
+
+namespace coronet::net {
+
+task<result<std::string>> read_frame(tcp_stream& s, std::size_t max, duration timeout) {
+    const time_point start = detail::now_impl();
+    unsigned char h[frame_header_size];
+    const io_result hr =
+        co_await s.read_exactly(std::span<char>(reinterpret_cast<char*>(h), sizeof h), timeout);
+    if (hr.ec) co_return hr.ec;
+    const std::size_t len = (std::size_t{h[0]} << 24) | (std::size_t{h[1]} << 16) |
+                            (std::size_t{h[2]} << 8) | std::size_t{h[3]};
+    if (len > max) co_return make_error_code(errc::frame_too_large);
+    std::string payload(len, '\0');
+    const duration left = timeout == infinite ? infinite : timeout - (detail::now_impl() - start);
+    const io_result pr = co_await s.read_exactly(std::span<char>(payload.data(), len), left);
+    if (pr.ec) co_return pr.ec;
+    co_return payload;
+}
+
+task<io_result> write_frame(tcp_stream& s, std::string payload, duration timeout) {
+    if (payload.size() > std::numeric_limits<std::uint32_t>::max())
+        co_return io_result{0, errc::frame_too_large};
+    const auto len = static_cast<std::uint32_t>(payload.size());
+    std::string frame;
+    frame.reserve(frame_header_size + payload.size());
+    frame.push_back(static_cast<char>(len >> 24));
+    frame.push_back(static_cast<char>(len >> 16));
+    frame.push_back(static_cast<char>(len >> 8));
+    frame.push_back(static_cast<char>(len));
+    frame += payload;
+    co_return co_await s.write_all(std::string_view(frame), timeout);
+}
+
+task<result<std::string>> read_line(tcp_stream& s, std::size_t max, duration timeout) {
+    std::string line;
+    const io_result r = co_await s.read_until(line, "\n", max + 1, timeout);
+    if (r.ec) co_return r.ec;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.size() > max) co_return make_error_code(errc::frame_too_large);
+    co_return line;
+}
+
+}  // namespace coronet::net

@@ -1,0 +1,269 @@
+// TCP and Unix-domain stream sockets over the worker's epoll reactor
+// (coronet::wait_io): non-blocking syscalls, and a wait for readiness when
+// they would block.
+
+#include "coronet/net/tcp.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "coronet/io.hpp"
+
+namespace coronet::net {
+
+namespace {
+
+std::error_code last_error() noexcept {
+    return {errno, std::generic_category()};
+}
+
+const std::error_code timed_out = std::make_error_code(std::errc::timed_out);
+
+time_point deadline_of(duration timeout) {
+    if (timeout == infinite) return time_point::max();
+    const time_point now = detail::now_impl();
+    return timeout >= time_point::max() - now ? time_point::max() : now + timeout;
+}
+
+duration left_until(time_point deadline) {
+    if (deadline == time_point::max()) return infinite;
+    return deadline - detail::now_impl();
+}
+
+std::error_code set_int_option(int fd, int level, int name, int value) noexcept {
+    if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return last_error();
+    return {};
+}
+
+address sock_name(int fd, bool peer) {
+    address a;
+    socklen_t len = 128;
+    const int r = peer ? ::getpeername(fd, a.native(), &len) : ::getsockname(fd, a.native(), &len);
+    if (r == 0) a.set_length(len);
+    return a;
+}
+
+/// One recv into [data, data + size), waiting for readability until `deadline`.
+task<io_result> recv_some(int fd, char* data, std::size_t size, time_point deadline) {
+    for (;;) {
+        const ssize_t r = ::recv(fd, data, size, 0);
+        if (r >= 0) co_return io_result{static_cast<std::size_t>(r), {}};
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) co_return io_result{0, last_error()};
+        const duration left = left_until(deadline);
+        if (left <= duration::zero()) co_return io_result{0, timed_out};
+        const std::uint32_t ev = co_await wait_io(fd, io_events::readable, left);
+        if (ev == 0) co_return io_result{0, timed_out};
+    }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- tcp_stream
+
+tcp_stream::tcp_stream(tcp_stream&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), rbuf_(std::move(o.rbuf_)), rpos_(std::exchange(o.rpos_, 0)) {}
+
+tcp_stream& tcp_stream::operator=(tcp_stream&& o) noexcept {
+    if (this != &o) {
+        close();
+        fd_ = std::exchange(o.fd_, -1);
+        rbuf_ = std::move(o.rbuf_);
+        rpos_ = std::exchange(o.rpos_, 0);
+    }
+    return *this;
+}
+
+tcp_stream::~tcp_stream() {
+    close();
+}
+
+void tcp_stream::close() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    rbuf_.clear();
+    rpos_ = 0;
+}
+
+task<result<tcp_stream>> tcp_stream::connect(address to, duration timeout) {
+    const int fd = ::socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) co_return last_error();
+    tcp_stream s(fd);
+    if (::connect(fd, to.native(), to.length()) == 0) co_return std::move(s);
+    if (errno != EINPROGRESS && errno != EAGAIN) co_return last_error();
+    const std::uint32_t ev = co_await wait_io(fd, io_events::writable, timeout);
+    if (ev == 0) co_return timed_out;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) co_return last_error();
+    if (err != 0) co_return std::error_code(err, std::generic_category());
+    co_return std::move(s);
+}
+
+std::size_t tcp_stream::take_buffered(std::span<char> buf) noexcept {
+    const std::size_t have = rbuf_.size() - rpos_;
+    if (have == 0) return 0;
+    const std::size_t n = std::min(have, buf.size());
+    std::memcpy(buf.data(), rbuf_.data() + rpos_, n);
+    rpos_ += n;
+    if (rpos_ == rbuf_.size()) {
+        rbuf_.clear();
+        rpos_ = 0;
+    }
+    return n;
+}
+
+task<io_result> tcp_stream::read_some(std::span<char> buf, duration timeout) {
+    if (fd_ < 0) co_return io_result{0, errc::not_connected};
+    if (buf.empty()) co_return io_result{};
+    if (const std::size_t n = take_buffered(buf)) co_return io_result{n, {}};
+    co_return co_await recv_some(fd_, buf.data(), buf.size(), deadline_of(timeout));
+}
+
+task<io_result> tcp_stream::read_exactly(std::span<char> buf, duration timeout) {
+    if (fd_ < 0) co_return io_result{0, errc::not_connected};
+    const time_point deadline = deadline_of(timeout);
+    std::size_t got = take_buffered(buf);
+    while (got < buf.size()) {
+        const io_result r = co_await recv_some(fd_, buf.data() + got, buf.size() - got, deadline);
+        if (r.ec) co_return io_result{got, r.ec};
+        if (r.n == 0) co_return io_result{got, errc::eof};
+        got += r.n;
+    }
+    co_return io_result{got, {}};
+}
+
+task<io_result> tcp_stream::read_until(std::string& out, std::string_view delim, std::size_t max,
+                                       duration timeout) {
+    out.clear();
+    if (fd_ < 0) co_return io_result{0, errc::not_connected};
+    const time_point deadline = deadline_of(timeout);
+    std::size_t searched = rpos_;  // no need to search the same bytes twice
+    for (;;) {
+        const std::size_t at = rbuf_.find(delim, searched);
+        if (at != std::string::npos) {
+            if (at - rpos_ > max) co_return io_result{0, errc::frame_too_large};
+            out.assign(rbuf_, rpos_, at - rpos_);
+            rpos_ = at + delim.size();
+            co_return io_result{out.size(), {}};
+        }
+        const std::size_t have = rbuf_.size() - rpos_;
+        if (have > max + delim.size()) co_return io_result{0, errc::frame_too_large};
+        // keep the unread bytes at the front, then read more behind them
+        rbuf_.erase(0, rpos_);
+        rpos_ = 0;
+        searched = rbuf_.size() >= delim.size() ? rbuf_.size() - delim.size() + 1 : 0;
+        const std::size_t old = rbuf_.size();
+        const std::size_t chunk = std::min<std::size_t>(max + delim.size() - have + 1, 16384);
+        rbuf_.resize(old + chunk);
+        const io_result r = co_await recv_some(fd_, rbuf_.data() + old, chunk, deadline);
+        rbuf_.resize(old + r.n);
+        if (r.ec) co_return io_result{0, r.ec};
+        if (r.n == 0) co_return io_result{0, errc::eof};
+    }
+}
+
+task<io_result> tcp_stream::write_all(std::span<const char> data, duration timeout) {
+    if (fd_ < 0) co_return io_result{0, errc::not_connected};
+    const time_point deadline = deadline_of(timeout);
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+        const ssize_t r = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+        if (r >= 0) {
+            sent += static_cast<std::size_t>(r);
+            continue;
+        }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) co_return io_result{sent, last_error()};
+        const duration left = left_until(deadline);
+        if (left <= duration::zero()) co_return io_result{sent, timed_out};
+        const std::uint32_t ev = co_await wait_io(fd_, io_events::writable, left);
+        if (ev == 0) co_return io_result{sent, timed_out};
+    }
+    co_return io_result{sent, {}};
+}
+
+std::error_code tcp_stream::shutdown_write() noexcept {
+    if (fd_ < 0) return errc::not_connected;
+    if (::shutdown(fd_, SHUT_WR) != 0) return last_error();
+    return {};
+}
+
+std::error_code tcp_stream::set_nodelay(bool on) noexcept {
+    return set_int_option(fd_, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+}
+std::error_code tcp_stream::set_keepalive(bool on) noexcept {
+    return set_int_option(fd_, SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0);
+}
+std::error_code tcp_stream::set_buffer_sizes(int receive, int send) noexcept {
+    if (auto ec = set_int_option(fd_, SOL_SOCKET, SO_RCVBUF, receive)) return ec;
+    return set_int_option(fd_, SOL_SOCKET, SO_SNDBUF, send);
+}
+address tcp_stream::local_address() const {
+    return sock_name(fd_, false);
+}
+address tcp_stream::peer_address() const {
+    return sock_name(fd_, true);
+}
+
+// ---------------------------------------------------------------- tcp_listener
+
+tcp_listener::tcp_listener(tcp_listener&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+
+tcp_listener& tcp_listener::operator=(tcp_listener&& o) noexcept {
+    if (this != &o) {
+        close();
+        fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+}
+
+tcp_listener::~tcp_listener() {
+    close();
+}
+
+void tcp_listener::close() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+result<tcp_listener> tcp_listener::bind(const address& a, int backlog) {
+    const int fd = ::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return last_error();
+    tcp_listener l;
+    l.fd_ = fd;
+    if (a.family() != AF_UNIX) {
+        if (auto ec = set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1)) return ec;
+    }
+    if (::bind(fd, a.native(), a.length()) != 0) return last_error();
+    if (::listen(fd, backlog) != 0) return last_error();
+    return l;
+}
+
+task<result<tcp_stream>> tcp_listener::accept(duration timeout) {
+    if (fd_ < 0) co_return make_error_code(errc::not_connected);
+    const time_point deadline = deadline_of(timeout);
+    for (;;) {
+        const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) co_return tcp_stream(fd);
+        // A connection reset before it was accepted: take the next one.
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) co_return last_error();
+        const duration left = left_until(deadline);
+        if (left <= duration::zero()) co_return timed_out;
+        const std::uint32_t ev = co_await wait_io(fd_, io_events::readable, left);
+        if (ev == 0) co_return timed_out;
+    }
+}
+
+address tcp_listener::local_address() const {
+    return sock_name(fd_, false);
+}
+
+}  // namespace coronet::net
