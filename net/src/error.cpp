@@ -16,6 +16,8 @@ class category final : public std::error_category {
                 return "frame or line larger than the maximum";
             case errc::not_connected:
                 return "stream not open";
+            case errc::truncated:
+                return "end of stream inside a frame";
         }
         return "unknown coronet.net error";
     }

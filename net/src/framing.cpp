@@ -14,14 +14,33 @@ task<result<std::string>> read_frame(tcp_stream& s, std::size_t max, duration ti
     unsigned char h[frame_header_size];
     const io_result hr =
         co_await s.read_exactly(std::span<char>(reinterpret_cast<char*>(h), sizeof h), timeout);
-    if (hr.ec) co_return hr.ec;
+    if (hr.ec) {
+        if (hr.n == 0) co_return hr.ec;  // nothing consumed: the stream is as it was
+        s.close();                       // a partial header: out of step
+        co_return hr.ec == errc::eof ? make_error_code(errc::truncated) : hr.ec;
+    }
     const std::size_t len = (std::size_t{h[0]} << 24) | (std::size_t{h[1]} << 16) |
                             (std::size_t{h[2]} << 8) | std::size_t{h[3]};
-    if (len > max) co_return make_error_code(errc::frame_too_large);
+    if (len > max) {
+        s.close();  // its payload would be read as frames: out of step
+        co_return make_error_code(errc::frame_too_large);
+    }
+    // From here an error, a cancel or a kill leaves the stream out of step:
+    // it is closed (a later read gives errc::not_connected).
+    struct close_unless_done {
+        tcp_stream& s;
+        bool done = false;
+        ~close_unless_done() {
+            if (!done) s.close();
+        }
+    } guard{s};
     std::string payload(len, '\0');
-    const duration left = timeout == infinite ? infinite : timeout - (detail::now_impl() - start);
+    const duration spent = detail::now_impl() - start;
+    const duration left =
+        timeout == infinite ? infinite : (spent >= timeout ? duration::zero() : timeout - spent);
     const io_result pr = co_await s.read_exactly(std::span<char>(payload.data(), len), left);
-    if (pr.ec) co_return pr.ec;
+    if (pr.ec) co_return pr.ec == errc::eof ? make_error_code(errc::truncated) : pr.ec;
+    guard.done = true;
     co_return payload;
 }
 
@@ -41,7 +60,8 @@ task<io_result> write_frame(tcp_stream& s, std::string payload, duration timeout
 
 task<result<std::string>> read_line(tcp_stream& s, std::size_t max, duration timeout) {
     std::string line;
-    const io_result r = co_await s.read_until(line, "\n", max + 1, timeout);
+    const std::size_t limit = max == SIZE_MAX ? max : max + 1;  // room for a "\r"
+    const io_result r = co_await s.read_until(line, "\n", limit, timeout);
     if (r.ec) co_return r.ec;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.size() > max) co_return make_error_code(errc::frame_too_large);

@@ -25,6 +25,12 @@ std::error_code last_error() noexcept {
 
 const std::error_code timed_out = std::make_error_code(std::errc::timed_out);
 
+std::size_t sat_add(std::size_t a, std::size_t b) noexcept {
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+const std::error_code invalid = std::make_error_code(std::errc::invalid_argument);
+
 time_point deadline_of(duration timeout) {
     if (timeout == infinite) return time_point::max();
     const time_point now = detail::now_impl();
@@ -96,7 +102,8 @@ task<result<tcp_stream>> tcp_stream::connect(address to, duration timeout) {
     if (fd < 0) co_return last_error();
     tcp_stream s(fd);
     if (::connect(fd, to.native(), to.length()) == 0) co_return std::move(s);
-    if (errno != EINPROGRESS && errno != EAGAIN) co_return last_error();
+    // (EAGAIN is a failure here: a full Unix-socket backlog, no local port.)
+    if (errno != EINPROGRESS) co_return last_error();
     const std::uint32_t ev = co_await wait_io(fd, io_events::writable, timeout);
     if (ev == 0) co_return timed_out;
     int err = 0;
@@ -121,7 +128,7 @@ std::size_t tcp_stream::take_buffered(std::span<char> buf) noexcept {
 
 task<io_result> tcp_stream::read_some(std::span<char> buf, duration timeout) {
     if (fd_ < 0) co_return io_result{0, errc::not_connected};
-    if (buf.empty()) co_return io_result{};
+    if (buf.empty()) co_return io_result{0, invalid};  // n == 0 would read as the end
     if (const std::size_t n = take_buffered(buf)) co_return io_result{n, {}};
     co_return co_await recv_some(fd_, buf.data(), buf.size(), deadline_of(timeout));
 }
@@ -129,21 +136,38 @@ task<io_result> tcp_stream::read_some(std::span<char> buf, duration timeout) {
 task<io_result> tcp_stream::read_exactly(std::span<char> buf, duration timeout) {
     if (fd_ < 0) co_return io_result{0, errc::not_connected};
     const time_point deadline = deadline_of(timeout);
-    std::size_t got = take_buffered(buf);
-    while (got < buf.size()) {
-        const io_result r = co_await recv_some(fd_, buf.data() + got, buf.size() - got, deadline);
-        if (r.ec) co_return io_result{got, r.ec};
-        if (r.n == 0) co_return io_result{got, errc::eof};
-        got += r.n;
+    // Cancelled (or killed) part-way: what already came goes back to the
+    // stream, so the next read sees it (no byte lost).
+    struct give_back {
+        tcp_stream& s;
+        std::span<char> buf;
+        std::size_t got = 0;
+        bool done = false;
+        ~give_back() {
+            if (!done && got) s.rbuf_.insert(s.rpos_, buf.data(), got);
+        }
+    } g{*this, buf};
+    g.got = take_buffered(buf);
+    while (g.got < buf.size()) {
+        const io_result r =
+            co_await recv_some(fd_, buf.data() + g.got, buf.size() - g.got, deadline);
+        if (r.ec || r.n == 0) {
+            g.done = true;  // reported: the caller has the bytes and the count
+            co_return io_result{g.got, r.ec ? r.ec : make_error_code(errc::eof)};
+        }
+        g.got += r.n;
     }
-    co_return io_result{got, {}};
+    g.done = true;
+    co_return io_result{g.got, {}};
 }
 
 task<io_result> tcp_stream::read_until(std::string& out, std::string_view delim, std::size_t max,
                                        duration timeout) {
     out.clear();
     if (fd_ < 0) co_return io_result{0, errc::not_connected};
+    if (delim.empty()) co_return io_result{0, invalid};
     const time_point deadline = deadline_of(timeout);
+    const std::size_t limit = sat_add(max, delim.size());
     std::size_t searched = rpos_;  // no need to search the same bytes twice
     for (;;) {
         const std::size_t at = rbuf_.find(delim, searched);
@@ -154,16 +178,22 @@ task<io_result> tcp_stream::read_until(std::string& out, std::string_view delim,
             co_return io_result{out.size(), {}};
         }
         const std::size_t have = rbuf_.size() - rpos_;
-        if (have > max + delim.size()) co_return io_result{0, errc::frame_too_large};
+        if (have > limit) co_return io_result{0, errc::frame_too_large};
         // keep the unread bytes at the front, then read more behind them
         rbuf_.erase(0, rpos_);
         rpos_ = 0;
         searched = rbuf_.size() >= delim.size() ? rbuf_.size() - delim.size() + 1 : 0;
         const std::size_t old = rbuf_.size();
-        const std::size_t chunk = std::min<std::size_t>(max + delim.size() - have + 1, 16384);
+        const std::size_t chunk = std::min<std::size_t>(sat_add(limit - have, 1), 16384);
+        // Back to what was really read, also when cancelled in the wait.
+        struct trim {
+            std::string& b;
+            std::size_t keep;
+            ~trim() { b.resize(keep); }
+        } t{rbuf_, old};
         rbuf_.resize(old + chunk);
         const io_result r = co_await recv_some(fd_, rbuf_.data() + old, chunk, deadline);
-        rbuf_.resize(old + r.n);
+        t.keep = old + r.n;
         if (r.ec) co_return io_result{0, r.ec};
         if (r.n == 0) co_return io_result{0, errc::eof};
     }
@@ -252,8 +282,12 @@ task<result<tcp_stream>> tcp_listener::accept(duration timeout) {
     for (;;) {
         const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) co_return tcp_stream(fd);
-        // A connection reset before it was accepted: take the next one.
-        if (errno == EINTR || errno == ECONNABORTED) continue;
+        // Errors of that one connection (reset before it was accepted, and
+        // the network errors accept(2) passes on): take the next one.
+        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == ENETDOWN ||
+            errno == ENOPROTOOPT || errno == EHOSTDOWN || errno == ENONET ||
+            errno == EHOSTUNREACH || errno == EOPNOTSUPP || errno == ENETUNREACH)
+            continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) co_return last_error();
         const duration left = left_until(deadline);
         if (left <= duration::zero()) co_return timed_out;

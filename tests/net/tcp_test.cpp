@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 #include <catch2/catch.hpp>
+#include <coronet/cancel_scope.hpp>
 #include <coronet/net/framing.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
@@ -209,6 +210,74 @@ task<std::string> cancel_then_read(tcp_listener* l, address to) {
     co_return first + ", then " + (got.ec ? got.ec.message() : std::string(b, 5));
 }
 
+/// A connected pair inside one process: {client, server}.
+task<std::pair<tcp_stream, tcp_stream>> pair_on(tcp_listener* l) {
+    auto c = co_await tcp_stream::connect(l->local_address(), 10s);
+    auto s = co_await l->accept(10s);
+    co_return std::make_pair(std::move(c.value()), std::move(s.value()));
+}
+
+task<std::string> interrupted_reads(tcp_listener* l) {
+    auto [cli, srv] = co_await pair_on(l);
+    std::string out;
+    // A line read interrupted by a deadline after part of it came.
+    (void)co_await srv.write_all(std::string_view("hel"), 10s);
+    bool timed_out = false;
+    try {
+        (void)co_await with_timeout(50ms, read_line(cli, 100, 10s));
+    } catch (const timeout_error&) {
+        timed_out = true;
+    }
+    (void)co_await srv.write_all(std::string_view("lo\n"), 10s);
+    auto line = co_await read_line(cli, 100, 10s);
+    out += (timed_out ? "line interrupted, then " : "not interrupted (wrong), then ") +
+           (line ? *line : line.error().message());
+    // The same for read_exactly.
+    (void)co_await srv.write_all(std::string_view("abc"), 10s);
+    char b[5];
+    timed_out = false;
+    try {
+        (void)co_await with_timeout(50ms, cli.read_exactly(std::span<char>(b, 5), 10s));
+    } catch (const timeout_error&) {
+        timed_out = true;
+    }
+    (void)co_await srv.write_all(std::string_view("defgh"), 10s);
+    const io_result r = co_await cli.read_exactly(std::span<char>(b, 5), 10s);
+    out +=
+        std::string(timed_out ? "; bytes interrupted, then " : "; not interrupted (wrong), then ") +
+        (r.ec ? r.ec.message() : std::string(b, 5));
+    co_return out;
+}
+
+task<std::string> frame_failures(tcp_listener* l) {
+    std::string out;
+    {
+        auto [cli, srv] = co_await pair_on(l);
+        const char part[] = {0, 0, 0, 10, 'a', 'b', 'c'};  // 10 announced, 3 sent
+        (void)co_await srv.write_all(std::span<const char>(part, sizeof part), 10s);
+        auto f = co_await read_frame(cli, 100, 50ms);
+        out += f ? std::string("frame (wrong)") : f.error().message();
+        out += cli.is_open() ? ", still open (wrong)" : ", closed";
+    }
+    {
+        auto [cli, srv] = co_await pair_on(l);
+        (void)co_await write_frame(srv, "whole", 10s);
+        const char part[] = {0, 0, 0, 10, 'x'};
+        (void)co_await srv.write_all(std::span<const char>(part, sizeof part), 10s);
+        srv.close();
+        auto f1 = co_await read_frame(cli, 100, 10s);
+        auto f2 = co_await read_frame(cli, 100, 10s);
+        out += "; " + (f1 ? *f1 : f1.error().message()) + ", " + (f2 ? *f2 : f2.error().message());
+    }
+    {
+        auto [cli, srv] = co_await pair_on(l);
+        srv.close();
+        auto f = co_await read_frame(cli, 100, 10s);
+        out += "; " + (f ? *f : f.error().message());
+    }
+    co_return out;
+}
+
 }  // namespace
 
 TEST_CASE("tcp: echo over IPv4 loopback with a half-close", "[net][tcp]") {
@@ -266,15 +335,17 @@ TEST_CASE("tcp: length-prefixed frames, and a frame over the maximum is refused"
 
 TEST_CASE("tcp: connecting to a closed port is refused, accept times out", "[net][tcp]") {
     runtime rt(real_config(1));
-    address closed;
-    {
-        auto l = listen_loopback();
-        closed = l.local_address();
-    }
+    // A port bound but not listening refuses, and stays ours during the test.
+    const int held = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    address closed = address::loopback(0);
+    REQUIRE(::bind(held, closed.native(), closed.length()) == 0);
+    socklen_t len = 128;
+    REQUIRE(::getsockname(held, closed.native(), &len) == 0);
     auto c = rt.spawn(connect_result, closed);
     auto l = listen_loopback();
     auto a = rt.spawn(accept_result, &l, 30ms);
     rt.run();
+    ::close(held);
     CHECK(c.value() == std::make_error_code(std::errc::connection_refused).message());
     CHECK(a.value() == std::make_error_code(std::errc::timed_out).message());
 }
@@ -329,4 +400,23 @@ TEST_CASE("tcp: a cancelled read leaves the stream usable, nothing lost", "[net]
     auto h = rt.spawn(cancel_then_read, &l, l.local_address());
     rt.run();
     CHECK(h.value() == "cancelled, then after");
+}
+
+TEST_CASE("tcp: a read interrupted part-way (deadline) loses no byte", "[net][tcp]") {
+    runtime rt(real_config(1));
+    auto l = listen_loopback();
+    auto h = rt.spawn(interrupted_reads, &l);
+    rt.run();
+    CHECK(h.value() == "line interrupted, then hello; bytes interrupted, then abcde");
+}
+
+TEST_CASE("tcp: a frame cut short closes the stream; end of stream between frames is eof",
+          "[net][tcp]") {
+    runtime rt(real_config(1));
+    auto l = listen_loopback();
+    auto h = rt.spawn(frame_failures, &l);
+    rt.run();
+    const auto msg = [](auto e) { return make_error_code(e).message(); };
+    CHECK(h.value() == msg(std::errc::timed_out) + ", closed; whole, " + msg(errc::truncated) +
+                           "; " + msg(errc::eof));
 }

@@ -16,6 +16,7 @@ enum class errc {
     eof = 1,          ///< the peer closed before what was asked for arrived
     frame_too_large,  ///< a frame or line longer than the caller's maximum
     not_connected,    ///< the stream is closed (or was moved from)
+    truncated,        ///< the peer closed inside a frame
 };
 
 const std::error_category& net_category() noexcept;

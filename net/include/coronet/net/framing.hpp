@@ -15,9 +15,11 @@ namespace coronet::net {
 /// Frames are a 4-byte big-endian length, then that many bytes.
 inline constexpr std::size_t frame_header_size = 4;
 
-/// The next frame's payload: errc::frame_too_large (nothing allocated; the
-/// stream is then out of step: close it) when its length exceeds `max`,
-/// errc::eof when the stream ends inside a frame (or before one: n == 0).
+/// The next frame's payload; errc::eof when the stream ends between frames,
+/// errc::truncated inside one; errc::frame_too_large (nothing allocated)
+/// when its length exceeds `max`. Any failure after the first header byte
+/// (too large, truncated, timeout, cancel) closes the stream, which would be
+/// out of step; later reads give errc::not_connected.
 [[nodiscard]] task<result<std::string>> read_frame(tcp_stream& s, std::size_t max,
                                                    duration timeout = infinite);
 /// Writes one frame; errc::frame_too_large when the payload does not fit the

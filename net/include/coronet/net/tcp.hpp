@@ -25,9 +25,14 @@ namespace coronet::net {
 /// - SIGPIPE is never raised: writing to a closed peer gives
 ///   std::errc::broken_pipe (or connection_reset).
 /// - `read_until` keeps what it read past the delimiter for the next read.
+/// - Needs a runtime on the real clock: on the virtual clock, time jumps to
+///   the next timer while bytes are still on their way.
 ///
-/// **Thread safety:** one process uses a stream at a time (it may be moved
-/// to another). **Suspends:** `connect`, `read_*`, `write_all`.
+/// **Thread safety:** one process uses a stream at a time, including
+/// close(): a process waiting on it must not have it closed under it, and a
+/// reader and a writer in two processes of one worker conflict (one epoll
+/// registration per fd and worker). It may be moved to another process.
+/// **Suspends:** `connect`, `read_*`, `write_all`.
 class tcp_stream {
   public:
     tcp_stream() noexcept = default;
