@@ -410,7 +410,7 @@ TEST_CASE("tcp: a read interrupted part-way (deadline) loses no byte", "[net][tc
     CHECK(h.value() == "line interrupted, then hello; bytes interrupted, then abcde");
 }
 
-TEST_CASE("tcp: a frame cut short closes the stream; end of stream between frames is eof",
+TEST_CASE("tcp: a frame cut short closes the stream, and end of stream between frames is eof",
           "[net][tcp]") {
     runtime rt(real_config(1));
     auto l = listen_loopback();
