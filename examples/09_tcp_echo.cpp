@@ -6,8 +6,7 @@
 // Run: build/dev/examples/coronet_example_09_tcp_echo
 // Prints the port, the number of frames echoed, then "tcp echo: ok".
 #include <coronet/coronet.hpp>
-#include <coronet/net/framing.hpp>
-#include <coronet/net/tcp.hpp>
+#include <coronet/net.hpp>
 
 #include <chrono>
 #include <cstdio>
