@@ -82,7 +82,8 @@ task<std::string> back_pressure(blocking_pool pool, std::shared_ptr<std::latch> 
     auto s = self();
     // One thread, a queue of one: the first job runs (and blocks), the second waits.
     auto first = s.spawn(blocked_job, pool, gate, 1);
-    co_await s.yield();
+    // Until the pool thread has taken it (a real thread: yield, bounded).
+    for (int i = 0; i < 50'000'000 && pool.running() == 0; ++i) co_await s.yield();
     auto second = s.spawn(blocked_job, pool, gate, 2);
     co_await s.yield();
     // The pool is busy and its queue full: the twin does not wait.
