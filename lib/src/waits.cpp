@@ -1,7 +1,9 @@
 // The suspension points of a process: receive, sleep/yield/suspend,
 // waiting for exits, I/O readiness; and sending.
 
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -332,8 +334,21 @@ void io_wait_suspend(io_wait& w, std::coroutine_handle<> h) {
     epoll_event ev{};
     ev.events = w.events | EPOLLONESHOT;
     ev.data.u64 = io_tag(p);
-    if (::epoll_ctl(p->home->epfd, EPOLL_CTL_ADD, w.fd, &ev) != 0)
-        throw std::system_error(errno, std::generic_category(), "coronet: wait_io epoll_ctl");
+    w.registered = w.fd;
+    if (::epoll_ctl(p->home->epfd, EPOLL_CTL_ADD, w.fd, &ev) != 0) {
+        // Another process of this worker waits on the same fd (a reader and a
+        // writer of one socket): epoll keys on the descriptor, so a dup of it
+        // is a registration of its own.
+        const int err = errno;
+        if (err != EEXIST)
+            throw std::system_error(err, std::generic_category(), "coronet: wait_io epoll_ctl");
+        w.registered = ::fcntl(w.fd, F_DUPFD_CLOEXEC, 0);
+        if (w.registered < 0 || ::epoll_ctl(p->home->epfd, EPOLL_CTL_ADD, w.registered, &ev) != 0) {
+            const int e = errno;
+            if (w.registered >= 0) ::close(w.registered);
+            throw std::system_error(e, std::generic_category(), "coronet: wait_io epoll_ctl");
+        }
+    }
     ++p->home->io_waiters;
     p->waiting = wait_kind::io;
     p->wait_ctx = &w;
@@ -349,7 +364,8 @@ std::uint32_t io_wait_take(io_wait& w) {
 
 void io_wait_end(process* p) noexcept {
     auto* w = static_cast<io_wait*>(p->wait_ctx);
-    ::epoll_ctl(p->home->epfd, EPOLL_CTL_DEL, w->fd, nullptr);
+    ::epoll_ctl(p->home->epfd, EPOLL_CTL_DEL, w->registered, nullptr);
+    if (w->registered != w->fd) ::close(w->registered);
     --p->home->io_waiters;
 }
 

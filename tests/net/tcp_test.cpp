@@ -278,6 +278,32 @@ task<std::string> frame_failures(tcp_listener* l) {
     co_return out;
 }
 
+task<std::string> reads_one_line(tcp_stream* s) {
+    auto line = co_await read_line(*s, 100, 10s);
+    co_return line ? *line : line.error().message();
+}
+
+task<std::string> writes_much(tcp_stream* s, std::size_t n) {
+    const std::string big(n, 'w');
+    const io_result w = co_await s->write_all(std::string_view(big), 10s);
+    co_return w.ec ? w.ec.message() : std::to_string(w.n) + " written";
+}
+
+/// A reader and a writer process on one worker both wait on one stream.
+task<std::string> full_duplex(tcp_listener* l) {
+    auto [cli, srv] = co_await pair_on(l);
+    constexpr std::size_t much = 8 << 20;  // more than the socket buffers: the writer waits
+    auto reader = self().spawn(reads_one_line, &cli);     // waits for readable
+    auto writer = self().spawn(writes_much, &cli, much);  // waits for writable, same fd
+    co_await self().yield();
+    std::string sink(much, '\0');
+    const io_result drained = co_await srv.read_exactly(std::span<char>(sink), 10s);
+    (void)co_await srv.write_all(std::string_view("pong\n"), 10s);
+    const std::string got = co_await reader;
+    const std::string wrote = co_await writer;
+    co_return wrote + ", " + std::to_string(drained.n) + " drained, reader got " + got;
+}
+
 }  // namespace
 
 TEST_CASE("tcp: echo over IPv4 loopback with a half-close", "[net][tcp]") {
@@ -419,4 +445,12 @@ TEST_CASE("tcp: a frame cut short closes the stream, and end of stream between f
     const auto msg = [](auto e) { return make_error_code(e).message(); };
     CHECK(h.value() == msg(std::errc::timed_out) + ", closed; whole, " + msg(errc::truncated) +
                            "; " + msg(errc::eof));
+}
+
+TEST_CASE("tcp: a reader and a writer process of one worker share a stream", "[net][tcp]") {
+    runtime rt(real_config(1));
+    auto l = listen_loopback();
+    auto h = rt.spawn(full_duplex, &l);
+    rt.run();
+    CHECK(h.value() == "8388608 written, 8388608 drained, reader got pong");
 }

@@ -20,8 +20,8 @@ inline constexpr std::uint32_t hangup = 0x010;
 
 /// `co_await wait_io(fd, io_events::readable, 1s)`: suspends the current
 /// process until `fd` is ready for one of `events`, and returns the ready
-/// bits, or 0 on timeout. One waiting process per fd at a time; the fd
-/// should be non-blocking. Throws cancelled_error when the process is
+/// bits, or 0 on timeout. Several processes may wait on one fd (a reader
+/// and a writer); the fd should be non-blocking. Throws cancelled_error when the process is
 /// cancelled, std::system_error when epoll refuses the fd.
 ///
 /// **Thread safety:** inside a process only. **Suspends:** yes.

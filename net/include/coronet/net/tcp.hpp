@@ -28,10 +28,10 @@ namespace coronet::net {
 /// - Needs a runtime on the real clock: on the virtual clock, time jumps to
 ///   the next timer while bytes are still on their way.
 ///
-/// **Thread safety:** one process uses a stream at a time, including
-/// close(): a process waiting on it must not have it closed under it, and a
-/// reader and a writer in two processes of one worker conflict (one epoll
-/// registration per fd and worker). It may be moved to another process.
+/// **Thread safety:** one process reads and one process writes at a time (a
+/// reader and a writer may be two processes, on any workers); a stream must
+/// not be closed while another process waits on it. It may be moved to
+/// another process.
 /// **Suspends:** `connect`, `read_*`, `write_all`.
 class tcp_stream {
   public:
