@@ -10,7 +10,7 @@
 namespace coronet::net {
 
 task<result<std::string>> read_frame(tcp_stream& s, std::size_t max, duration timeout) {
-    const time_point start = detail::now_impl();
+    const time_point start = coronet::detail::now_impl();
     unsigned char h[frame_header_size];
     const io_result hr =
         co_await s.read_exactly(std::span<char>(reinterpret_cast<char*>(h), sizeof h), timeout);
@@ -35,7 +35,7 @@ task<result<std::string>> read_frame(tcp_stream& s, std::size_t max, duration ti
         }
     } guard{s};
     std::string payload(len, '\0');
-    const duration spent = detail::now_impl() - start;
+    const duration spent = coronet::detail::now_impl() - start;
     const duration left =
         timeout == infinite ? infinite : (spent >= timeout ? duration::zero() : timeout - spent);
     const io_result pr = co_await s.read_exactly(std::span<char>(payload.data(), len), left);

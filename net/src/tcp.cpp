@@ -7,23 +7,21 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
 #include "coronet/io.hpp"
+#include "socket_util.hpp"
 
 namespace coronet::net {
 
+using detail::last_error;
+using detail::sock_name;
+using detail::timed_out;
+
 namespace {
-
-std::error_code last_error() noexcept {
-    return {errno, std::generic_category()};
-}
-
-const std::error_code timed_out = std::make_error_code(std::errc::timed_out);
 
 std::size_t sat_add(std::size_t a, std::size_t b) noexcept {
     return a > SIZE_MAX - b ? SIZE_MAX : a + b;
@@ -33,26 +31,18 @@ const std::error_code invalid = std::make_error_code(std::errc::invalid_argument
 
 time_point deadline_of(duration timeout) {
     if (timeout == infinite) return time_point::max();
-    const time_point now = detail::now_impl();
+    const time_point now = coronet::detail::now_impl();
     return timeout >= time_point::max() - now ? time_point::max() : now + timeout;
 }
 
 duration left_until(time_point deadline) {
     if (deadline == time_point::max()) return infinite;
-    return deadline - detail::now_impl();
+    return deadline - coronet::detail::now_impl();
 }
 
 std::error_code set_int_option(int fd, int level, int name, int value) noexcept {
     if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return last_error();
     return {};
-}
-
-address sock_name(int fd, bool peer) {
-    address a;
-    socklen_t len = 128;
-    const int r = peer ? ::getpeername(fd, a.native(), &len) : ::getsockname(fd, a.native(), &len);
-    if (r == 0) a.set_length(len);
-    return a;
 }
 
 /// One recv into [data, data + size), waiting for readability until `deadline`.
@@ -74,25 +64,22 @@ task<io_result> recv_some(int fd, char* data, std::size_t size, time_point deadl
 // ---------------------------------------------------------------- tcp_stream
 
 tcp_stream::tcp_stream(tcp_stream&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), rbuf_(std::move(o.rbuf_)), rpos_(std::exchange(o.rpos_, 0)) {}
+    : fd_(std::move(o.fd_)), rbuf_(std::move(o.rbuf_)), rpos_(std::exchange(o.rpos_, 0)) {
+    o.rbuf_.clear();
+}
 
 tcp_stream& tcp_stream::operator=(tcp_stream&& o) noexcept {
     if (this != &o) {
-        close();
-        fd_ = std::exchange(o.fd_, -1);
+        fd_ = std::move(o.fd_);
         rbuf_ = std::move(o.rbuf_);
+        o.rbuf_.clear();
         rpos_ = std::exchange(o.rpos_, 0);
     }
     return *this;
 }
 
-tcp_stream::~tcp_stream() {
-    close();
-}
-
 void tcp_stream::close() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    fd_.close();
     rbuf_.clear();
     rpos_ = 0;
 }
@@ -127,14 +114,14 @@ std::size_t tcp_stream::take_buffered(std::span<char> buf) noexcept {
 }
 
 task<io_result> tcp_stream::read_some(std::span<char> buf, duration timeout) {
-    if (fd_ < 0) co_return io_result{0, errc::not_connected};
+    if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
     if (buf.empty()) co_return io_result{0, invalid};  // n == 0 would read as the end
     if (const std::size_t n = take_buffered(buf)) co_return io_result{n, {}};
-    co_return co_await recv_some(fd_, buf.data(), buf.size(), deadline_of(timeout));
+    co_return co_await recv_some(fd_.get(), buf.data(), buf.size(), deadline_of(timeout));
 }
 
 task<io_result> tcp_stream::read_exactly(std::span<char> buf, duration timeout) {
-    if (fd_ < 0) co_return io_result{0, errc::not_connected};
+    if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
     const time_point deadline = deadline_of(timeout);
     // Cancelled (or killed) part-way: what already came goes back to the
     // stream, so the next read sees it (no byte lost).
@@ -150,7 +137,7 @@ task<io_result> tcp_stream::read_exactly(std::span<char> buf, duration timeout) 
     g.got = take_buffered(buf);
     while (g.got < buf.size()) {
         const io_result r =
-            co_await recv_some(fd_, buf.data() + g.got, buf.size() - g.got, deadline);
+            co_await recv_some(fd_.get(), buf.data() + g.got, buf.size() - g.got, deadline);
         if (r.ec || r.n == 0) {
             g.done = true;  // reported: the caller has the bytes and the count
             co_return io_result{g.got, r.ec ? r.ec : make_error_code(errc::eof)};
@@ -164,7 +151,7 @@ task<io_result> tcp_stream::read_exactly(std::span<char> buf, duration timeout) 
 task<io_result> tcp_stream::read_until(std::string& out, std::string_view delim, std::size_t max,
                                        duration timeout) {
     out.clear();
-    if (fd_ < 0) co_return io_result{0, errc::not_connected};
+    if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
     if (delim.empty()) co_return io_result{0, invalid};
     const time_point deadline = deadline_of(timeout);
     const std::size_t limit = sat_add(max, delim.size());
@@ -192,7 +179,7 @@ task<io_result> tcp_stream::read_until(std::string& out, std::string_view delim,
             ~trim() { b.resize(keep); }
         } t{rbuf_, old};
         rbuf_.resize(old + chunk);
-        const io_result r = co_await recv_some(fd_, rbuf_.data() + old, chunk, deadline);
+        const io_result r = co_await recv_some(fd_.get(), rbuf_.data() + old, chunk, deadline);
         t.keep = old + r.n;
         if (r.ec) co_return io_result{0, r.ec};
         if (r.n == 0) co_return io_result{0, errc::eof};
@@ -200,11 +187,11 @@ task<io_result> tcp_stream::read_until(std::string& out, std::string_view delim,
 }
 
 task<io_result> tcp_stream::write_all(std::span<const char> data, duration timeout) {
-    if (fd_ < 0) co_return io_result{0, errc::not_connected};
+    if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
     const time_point deadline = deadline_of(timeout);
     std::size_t sent = 0;
     while (sent < data.size()) {
-        const ssize_t r = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+        const ssize_t r = ::send(fd_.get(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
         if (r >= 0) {
             sent += static_cast<std::size_t>(r);
             continue;
@@ -213,61 +200,42 @@ task<io_result> tcp_stream::write_all(std::span<const char> data, duration timeo
         if (errno != EAGAIN && errno != EWOULDBLOCK) co_return io_result{sent, last_error()};
         const duration left = left_until(deadline);
         if (left <= duration::zero()) co_return io_result{sent, timed_out};
-        const std::uint32_t ev = co_await wait_io(fd_, io_events::writable, left);
+        const std::uint32_t ev = co_await wait_io(fd_.get(), io_events::writable, left);
         if (ev == 0) co_return io_result{sent, timed_out};
     }
     co_return io_result{sent, {}};
 }
 
 std::error_code tcp_stream::shutdown_write() noexcept {
-    if (fd_ < 0) return errc::not_connected;
-    if (::shutdown(fd_, SHUT_WR) != 0) return last_error();
+    if (!fd_.is_open()) return errc::not_connected;
+    if (::shutdown(fd_.get(), SHUT_WR) != 0) return last_error();
     return {};
 }
 
 std::error_code tcp_stream::set_nodelay(bool on) noexcept {
-    return set_int_option(fd_, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+    return set_int_option(fd_.get(), IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
 }
 std::error_code tcp_stream::set_keepalive(bool on) noexcept {
-    return set_int_option(fd_, SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0);
+    return set_int_option(fd_.get(), SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0);
 }
 std::error_code tcp_stream::set_buffer_sizes(int receive, int send) noexcept {
-    if (auto ec = set_int_option(fd_, SOL_SOCKET, SO_RCVBUF, receive)) return ec;
-    return set_int_option(fd_, SOL_SOCKET, SO_SNDBUF, send);
+    if (auto ec = set_int_option(fd_.get(), SOL_SOCKET, SO_RCVBUF, receive)) return ec;
+    return set_int_option(fd_.get(), SOL_SOCKET, SO_SNDBUF, send);
 }
 address tcp_stream::local_address() const {
-    return sock_name(fd_, false);
+    return sock_name(fd_.get(), false);
 }
 address tcp_stream::peer_address() const {
-    return sock_name(fd_, true);
+    return sock_name(fd_.get(), true);
 }
 
 // ---------------------------------------------------------------- tcp_listener
-
-tcp_listener::tcp_listener(tcp_listener&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-
-tcp_listener& tcp_listener::operator=(tcp_listener&& o) noexcept {
-    if (this != &o) {
-        close();
-        fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-}
-
-tcp_listener::~tcp_listener() {
-    close();
-}
-
-void tcp_listener::close() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-}
 
 result<tcp_listener> tcp_listener::bind(const address& a, int backlog) {
     const int fd = ::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return last_error();
     tcp_listener l;
-    l.fd_ = fd;
+    l.fd_ = detail::socket_fd(fd);
     if (a.family() != AF_UNIX) {
         if (auto ec = set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1)) return ec;
     }
@@ -277,10 +245,10 @@ result<tcp_listener> tcp_listener::bind(const address& a, int backlog) {
 }
 
 task<result<tcp_stream>> tcp_listener::accept(duration timeout) {
-    if (fd_ < 0) co_return make_error_code(errc::not_connected);
+    if (!fd_.is_open()) co_return make_error_code(errc::not_connected);
     const time_point deadline = deadline_of(timeout);
     for (;;) {
-        const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        const int fd = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) co_return tcp_stream(fd);
         // Errors of that one connection (reset before it was accepted, and
         // the network errors accept(2) passes on): take the next one.
@@ -291,13 +259,13 @@ task<result<tcp_stream>> tcp_listener::accept(duration timeout) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) co_return last_error();
         const duration left = left_until(deadline);
         if (left <= duration::zero()) co_return timed_out;
-        const std::uint32_t ev = co_await wait_io(fd_, io_events::readable, left);
+        const std::uint32_t ev = co_await wait_io(fd_.get(), io_events::readable, left);
         if (ev == 0) co_return timed_out;
     }
 }
 
 address tcp_listener::local_address() const {
-    return sock_name(fd_, false);
+    return sock_name(fd_.get(), false);
 }
 
 }  // namespace coronet::net

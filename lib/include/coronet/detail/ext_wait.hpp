@@ -45,15 +45,9 @@ struct ext_wait {
         std::uint8_t w = waiting;
         return state.compare_exchange_strong(w, claimed, std::memory_order_acq_rel);
     }
-    /// After a successful claim() by another thread than the waiter's own
-    /// process, once the result is written into the waiter: marks it ready
-    /// and wakes it. The waiter may be gone as soon as this returns.
+    /// After a successful claim(), once the result is written into the
+    /// waiter: marks it ready and wakes it. The waiter may be gone as soon as this returns.
     void complete() noexcept;
-    /// The waiter's own process claimed itself (no wake-up is needed).
-    void complete_self() noexcept {
-        outcome = wait_outcome::ready;
-        state.store(done, std::memory_order_release);
-    }
     /// Claimed by someone else: waits (briefly) until the result is written.
     void wait_done() const noexcept;
 };

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "coronet/net/address.hpp"
+#include "coronet/net/detail/socket_fd.hpp"
 #include "coronet/net/error.hpp"
 #include "coronet/task.hpp"
 #include "coronet/time.hpp"
@@ -38,11 +39,12 @@ class tcp_stream {
     tcp_stream() noexcept = default;
     /// Takes ownership of a connected, non-blocking socket.
     explicit tcp_stream(int fd) noexcept : fd_(fd) {}
+    /// (A stream moved from is closed and has no read-ahead left.)
     tcp_stream(tcp_stream&& o) noexcept;
     tcp_stream& operator=(tcp_stream&& o) noexcept;
     tcp_stream(const tcp_stream&) = delete;
     tcp_stream& operator=(const tcp_stream&) = delete;
-    ~tcp_stream();
+    ~tcp_stream() = default;
 
     /// Connects to `to` (TCP over IPv4/IPv6, or a Unix path).
     [[nodiscard]] static task<result<tcp_stream>> connect(address to, duration timeout = infinite);
@@ -66,8 +68,8 @@ class tcp_stream {
     /// Half-close: the peer reads the end of the stream; reads go on.
     std::error_code shutdown_write() noexcept;
     void close() noexcept;
-    bool is_open() const noexcept { return fd_ >= 0; }
-    int native_handle() const noexcept { return fd_; }
+    bool is_open() const noexcept { return fd_.is_open(); }
+    int native_handle() const noexcept { return fd_.get(); }
 
     std::error_code set_nodelay(bool on) noexcept;
     std::error_code set_keepalive(bool on) noexcept;
@@ -79,7 +81,7 @@ class tcp_stream {
     /// Bytes read past a delimiter, served before the socket's.
     std::size_t take_buffered(std::span<char> buf) noexcept;
 
-    int fd_ = -1;
+    detail::socket_fd fd_;
     std::string rbuf_;
     std::size_t rpos_ = 0;
 };
@@ -90,11 +92,6 @@ class tcp_stream {
 class tcp_listener {
   public:
     tcp_listener() noexcept = default;
-    tcp_listener(tcp_listener&& o) noexcept;
-    tcp_listener& operator=(tcp_listener&& o) noexcept;
-    tcp_listener(const tcp_listener&) = delete;
-    tcp_listener& operator=(const tcp_listener&) = delete;
-    ~tcp_listener();
 
     /// Binds (SO_REUSEADDR) and listens; port 0 picks a free port (see
     /// local_address()). The error (e.g. address_in_use) otherwise.
@@ -103,12 +100,12 @@ class tcp_listener {
     [[nodiscard]] task<result<tcp_stream>> accept(duration timeout = infinite);
 
     address local_address() const;
-    void close() noexcept;
-    bool is_open() const noexcept { return fd_ >= 0; }
-    int native_handle() const noexcept { return fd_; }
+    void close() noexcept { fd_.close(); }
+    bool is_open() const noexcept { return fd_.is_open(); }
+    int native_handle() const noexcept { return fd_.get(); }
 
   private:
-    int fd_ = -1;
+    detail::socket_fd fd_;
 };
 
 }  // namespace coronet::net

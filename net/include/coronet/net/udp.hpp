@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "coronet/net/address.hpp"
+#include "coronet/net/detail/socket_fd.hpp"
 #include "coronet/net/error.hpp"
 #include "coronet/task.hpp"
 #include "coronet/time.hpp"
@@ -27,11 +28,6 @@ namespace coronet::net {
 class udp_socket {
   public:
     udp_socket() noexcept = default;
-    udp_socket(udp_socket&& o) noexcept;
-    udp_socket& operator=(udp_socket&& o) noexcept;
-    udp_socket(const udp_socket&) = delete;
-    udp_socket& operator=(const udp_socket&) = delete;
-    ~udp_socket();
 
     /// A socket bound to `a` (port 0: a free port).
     static result<udp_socket> bind(const address& a);
@@ -46,12 +42,12 @@ class udp_socket {
                                                duration timeout = infinite);
 
     address local_address() const;
-    void close() noexcept;
-    bool is_open() const noexcept { return fd_ >= 0; }
-    int native_handle() const noexcept { return fd_; }
+    void close() noexcept { fd_.close(); }
+    bool is_open() const noexcept { return fd_.is_open(); }
+    int native_handle() const noexcept { return fd_.get(); }
 
   private:
-    int fd_ = -1;
+    detail::socket_fd fd_;
 };
 
 }  // namespace coronet::net
