@@ -13,75 +13,52 @@
 #include <utility>
 
 #include "coronet/io.hpp"
+#include "fd_io.hpp"
 #include "socket_util.hpp"
+#include "stream_reads.hpp"
 
 namespace coronet::net {
 
+using detail::deadline_of;
+using detail::fd_kind;
 using detail::last_error;
+using detail::left_until;
+using detail::read_exactly_with;
+using detail::read_some_fd;
+using detail::read_until_with;
 using detail::sock_name;
 using detail::timed_out;
+using detail::write_all_fd;
 
 namespace {
 
-std::size_t sat_add(std::size_t a, std::size_t b) noexcept {
-    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
-
 const std::error_code invalid = std::make_error_code(std::errc::invalid_argument);
-
-time_point deadline_of(duration timeout) {
-    if (timeout == infinite) return time_point::max();
-    const time_point now = coronet::detail::now_impl();
-    return timeout >= time_point::max() - now ? time_point::max() : now + timeout;
-}
-
-duration left_until(time_point deadline) {
-    if (deadline == time_point::max()) return infinite;
-    return deadline - coronet::detail::now_impl();
-}
 
 std::error_code set_int_option(int fd, int level, int name, int value) noexcept {
     if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return last_error();
     return {};
 }
 
-/// One recv into [data, data + size), waiting for readability until `deadline`.
-task<io_result> recv_some(int fd, char* data, std::size_t size, time_point deadline) {
-    for (;;) {
-        const ssize_t r = ::recv(fd, data, size, 0);
-        if (r >= 0) co_return io_result{static_cast<std::size_t>(r), {}};
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) co_return io_result{0, last_error()};
-        const duration left = left_until(deadline);
-        if (left <= duration::zero()) co_return io_result{0, timed_out};
-        const std::uint32_t ev = co_await wait_io(fd, io_events::readable, left);
-        if (ev == 0) co_return io_result{0, timed_out};
-    }
+/// The "read some" primitive of stream_reads.hpp for a descriptor.
+auto fd_reader(int fd) {
+    return [fd](char* data, std::size_t size, time_point deadline) {
+        return read_some_fd(fd, data, size, deadline);
+    };
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------- tcp_stream
 
-tcp_stream::tcp_stream(tcp_stream&& o) noexcept
-    : fd_(std::move(o.fd_)), rbuf_(std::move(o.rbuf_)), rpos_(std::exchange(o.rpos_, 0)) {
-    o.rbuf_.clear();
-}
-
-tcp_stream& tcp_stream::operator=(tcp_stream&& o) noexcept {
-    if (this != &o) {
-        fd_ = std::move(o.fd_);
-        rbuf_ = std::move(o.rbuf_);
-        o.rbuf_.clear();
-        rpos_ = std::exchange(o.rpos_, 0);
-    }
-    return *this;
-}
-
 void tcp_stream::close() noexcept {
     fd_.close();
-    rbuf_.clear();
-    rpos_ = 0;
+    rb_.clear();
+}
+
+std::string tcp_stream::take_read_ahead() {
+    std::string r = rb_.bytes.substr(rb_.pos);
+    rb_.clear();
+    return r;
 }
 
 task<result<tcp_stream>> tcp_stream::connect(address to, duration timeout) {
@@ -100,110 +77,31 @@ task<result<tcp_stream>> tcp_stream::connect(address to, duration timeout) {
     co_return std::move(s);
 }
 
-std::size_t tcp_stream::take_buffered(std::span<char> buf) noexcept {
-    const std::size_t have = rbuf_.size() - rpos_;
-    if (have == 0) return 0;
-    const std::size_t n = std::min(have, buf.size());
-    std::memcpy(buf.data(), rbuf_.data() + rpos_, n);
-    rpos_ += n;
-    if (rpos_ == rbuf_.size()) {
-        rbuf_.clear();
-        rpos_ = 0;
-    }
-    return n;
-}
-
 task<io_result> tcp_stream::read_some(std::span<char> buf, duration timeout) {
     if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
     if (buf.empty()) co_return io_result{0, invalid};  // n == 0 would read as the end
-    if (const std::size_t n = take_buffered(buf)) co_return io_result{n, {}};
-    co_return co_await recv_some(fd_.get(), buf.data(), buf.size(), deadline_of(timeout));
+    if (const std::size_t n = rb_.take(buf)) co_return io_result{n, {}};
+    co_return co_await read_some_fd(fd_.get(), buf.data(), buf.size(), deadline_of(timeout));
 }
 
 task<io_result> tcp_stream::read_exactly(std::span<char> buf, duration timeout) {
     if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
-    const time_point deadline = deadline_of(timeout);
-    // Cancelled (or killed) part-way: what already came goes back to the
-    // stream, so the next read sees it (no byte lost).
-    struct give_back {
-        tcp_stream& s;
-        std::span<char> buf;
-        std::size_t got = 0;
-        bool done = false;
-        ~give_back() {
-            if (!done && got) s.rbuf_.insert(s.rpos_, buf.data(), got);
-        }
-    } g{*this, buf};
-    g.got = take_buffered(buf);
-    while (g.got < buf.size()) {
-        const io_result r =
-            co_await recv_some(fd_.get(), buf.data() + g.got, buf.size() - g.got, deadline);
-        if (r.ec || r.n == 0) {
-            g.done = true;  // reported: the caller has the bytes and the count
-            co_return io_result{g.got, r.ec ? r.ec : make_error_code(errc::eof)};
-        }
-        g.got += r.n;
-    }
-    g.done = true;
-    co_return io_result{g.got, {}};
+    const auto recv = fd_reader(fd_.get());  // named: GCC 12 and temporaries in co_await
+    co_return co_await read_exactly_with(rb_, buf, deadline_of(timeout), recv);
 }
 
 task<io_result> tcp_stream::read_until(std::string& out, std::string_view delim, std::size_t max,
                                        duration timeout) {
     out.clear();
     if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
-    if (delim.empty()) co_return io_result{0, invalid};
-    const time_point deadline = deadline_of(timeout);
-    const std::size_t limit = sat_add(max, delim.size());
-    std::size_t searched = rpos_;  // no need to search the same bytes twice
-    for (;;) {
-        const std::size_t at = rbuf_.find(delim, searched);
-        if (at != std::string::npos) {
-            if (at - rpos_ > max) co_return io_result{0, errc::frame_too_large};
-            out.assign(rbuf_, rpos_, at - rpos_);
-            rpos_ = at + delim.size();
-            co_return io_result{out.size(), {}};
-        }
-        const std::size_t have = rbuf_.size() - rpos_;
-        if (have > limit) co_return io_result{0, errc::frame_too_large};
-        // keep the unread bytes at the front, then read more behind them
-        rbuf_.erase(0, rpos_);
-        rpos_ = 0;
-        searched = rbuf_.size() >= delim.size() ? rbuf_.size() - delim.size() + 1 : 0;
-        const std::size_t old = rbuf_.size();
-        const std::size_t chunk = std::min<std::size_t>(sat_add(limit - have, 1), 16384);
-        // Back to what was really read, also when cancelled in the wait.
-        struct trim {
-            std::string& b;
-            std::size_t keep;
-            ~trim() { b.resize(keep); }
-        } t{rbuf_, old};
-        rbuf_.resize(old + chunk);
-        const io_result r = co_await recv_some(fd_.get(), rbuf_.data() + old, chunk, deadline);
-        t.keep = old + r.n;
-        if (r.ec) co_return io_result{0, r.ec};
-        if (r.n == 0) co_return io_result{0, errc::eof};
-    }
+    const auto recv = fd_reader(fd_.get());
+    co_return co_await read_until_with(rb_, out, delim, max, deadline_of(timeout), recv);
 }
 
 task<io_result> tcp_stream::write_all(std::span<const char> data, duration timeout) {
     if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
-    const time_point deadline = deadline_of(timeout);
-    std::size_t sent = 0;
-    while (sent < data.size()) {
-        const ssize_t r = ::send(fd_.get(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-        if (r >= 0) {
-            sent += static_cast<std::size_t>(r);
-            continue;
-        }
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) co_return io_result{sent, last_error()};
-        const duration left = left_until(deadline);
-        if (left <= duration::zero()) co_return io_result{sent, timed_out};
-        const std::uint32_t ev = co_await wait_io(fd_.get(), io_events::writable, left);
-        if (ev == 0) co_return io_result{sent, timed_out};
-    }
-    co_return io_result{sent, {}};
+    co_return co_await write_all_fd(fd_.get(), fd_kind::socket, data.data(), data.size(),
+                                    deadline_of(timeout));
 }
 
 std::error_code tcp_stream::shutdown_write() noexcept {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "coronet/net/address.hpp"
+#include "coronet/net/detail/read_buffer.hpp"
 #include "coronet/net/detail/socket_fd.hpp"
 #include "coronet/net/error.hpp"
 #include "coronet/task.hpp"
@@ -40,8 +41,8 @@ class tcp_stream {
     /// Takes ownership of a connected, non-blocking socket.
     explicit tcp_stream(int fd) noexcept : fd_(fd) {}
     /// (A stream moved from is closed and has no read-ahead left.)
-    tcp_stream(tcp_stream&& o) noexcept;
-    tcp_stream& operator=(tcp_stream&& o) noexcept;
+    tcp_stream(tcp_stream&& o) noexcept = default;
+    tcp_stream& operator=(tcp_stream&& o) noexcept = default;
     tcp_stream(const tcp_stream&) = delete;
     tcp_stream& operator=(const tcp_stream&) = delete;
     ~tcp_stream() = default;
@@ -77,13 +78,13 @@ class tcp_stream {
     address local_address() const;
     address peer_address() const;
 
-  private:
-    /// Bytes read past a delimiter, served before the socket's.
-    std::size_t take_buffered(std::span<char> buf) noexcept;
+    /// Takes the bytes read ahead (past a delimiter) and not yet handed
+    /// out, leaving none: what a protocol upgrade (tls_stream) must see first.
+    std::string take_read_ahead();
 
+  private:
     detail::socket_fd fd_;
-    std::string rbuf_;
-    std::size_t rpos_ = 0;
+    detail::read_buffer rb_;  ///< read past a delimiter; served first
 };
 
 /// A listening socket.

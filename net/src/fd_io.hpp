@@ -1,0 +1,32 @@
+#pragma once
+// Non-blocking reads and writes on a descriptor, waiting on the worker's
+// reactor when they would block: what tcp_stream, the TLS transport and the
+// pipes share. Internal to net/src.
+
+#include <cstddef>
+
+#include "coronet/net/error.hpp"
+#include "coronet/task.hpp"
+#include "coronet/time.hpp"
+
+namespace coronet::net::detail {
+
+/// now + timeout, saturated; time_point::max() for `infinite`.
+time_point deadline_of(duration timeout);
+/// What is left until `deadline` (infinite for time_point::max()).
+duration left_until(time_point deadline);
+
+/// One read(2) of at most `size` bytes, waiting for readability until
+/// `deadline`: n > 0 bytes, n == 0 at the end, or the error (timed_out).
+task<io_result> read_some_fd(int fd, char* data, std::size_t size, time_point deadline);
+
+/// How write_all_fd writes: send(MSG_NOSIGNAL) on a socket, write(2) on a
+/// pipe with SIGPIPE blocked for the call (and a SIGPIPE it raised taken
+/// back), so that a closed reader gives broken_pipe and never kills us.
+enum class fd_kind { socket, pipe };
+
+/// All `size` bytes (n == size), or how many went and the error.
+task<io_result> write_all_fd(int fd, fd_kind kind, const char* data, std::size_t size,
+                             time_point deadline);
+
+}  // namespace coronet::net::detail
