@@ -1,6 +1,7 @@
 # Runs a program and checks its standard output.
 #
-#   cmake -D EXE=<program> [-D EXPECTED=<file>] [-D TIMEOUT=<seconds>] -P check_output.cmake
+#   cmake -D EXE=<program> [-D ARG=<argument>] [-D EXPECTED=<file>] [-D TIMEOUT=<seconds>]
+#         -P check_output.cmake
 #
 # Fails if the program exits with a non-zero status (or dies of a signal), or if some
 # non-empty line of EXPECTED is not a substring of its standard output. The output is
@@ -14,8 +15,12 @@ if(NOT DEFINED TIMEOUT)
   set(TIMEOUT 55)
 endif()
 
+set(args "")
+if(DEFINED ARG)
+  set(args "${ARG}")
+endif()
 execute_process(
-  COMMAND "${EXE}"
+  COMMAND "${EXE}" ${args}
   OUTPUT_VARIABLE output
   ECHO_OUTPUT_VARIABLE
   ECHO_ERROR_VARIABLE

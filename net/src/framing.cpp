@@ -1,4 +1,5 @@
-// Length-prefixed frames and lines over a tcp_stream.
+// Length-prefixed frames and lines over a tcp_stream or a tls_stream (one
+// template each, instantiated for both).
 
 #include "coronet/net/framing.hpp"
 
@@ -9,7 +10,10 @@
 
 namespace coronet::net {
 
-task<result<std::string>> read_frame(tcp_stream& s, std::size_t max, duration timeout) {
+namespace {
+
+template <class Stream>
+task<result<std::string>> read_frame_on(Stream& s, std::size_t max, duration timeout) {
     const time_point start = coronet::detail::now_impl();
     unsigned char h[frame_header_size];
     const io_result hr =
@@ -28,7 +32,7 @@ task<result<std::string>> read_frame(tcp_stream& s, std::size_t max, duration ti
     // From here an error, a cancel or a kill leaves the stream out of step:
     // it is closed (a later read gives errc::not_connected).
     struct close_unless_done {
-        tcp_stream& s;
+        Stream& s;
         bool done = false;
         ~close_unless_done() {
             if (!done) s.close();
@@ -44,7 +48,8 @@ task<result<std::string>> read_frame(tcp_stream& s, std::size_t max, duration ti
     co_return payload;
 }
 
-task<io_result> write_frame(tcp_stream& s, std::string payload, duration timeout) {
+template <class Stream>
+task<io_result> write_frame_on(Stream& s, std::string payload, duration timeout) {
     if (payload.size() > std::numeric_limits<std::uint32_t>::max())
         co_return io_result{0, errc::frame_too_large};
     const auto len = static_cast<std::uint32_t>(payload.size());
@@ -58,7 +63,8 @@ task<io_result> write_frame(tcp_stream& s, std::string payload, duration timeout
     co_return co_await s.write_all(std::string_view(frame), timeout);
 }
 
-task<result<std::string>> read_line(tcp_stream& s, std::size_t max, duration timeout) {
+template <class Stream>
+task<result<std::string>> read_line_on(Stream& s, std::size_t max, duration timeout) {
     std::string line;
     const std::size_t limit = max == SIZE_MAX ? max : max + 1;  // room for a "\r"
     const io_result r = co_await s.read_until(line, "\n", limit, timeout);
@@ -66,6 +72,27 @@ task<result<std::string>> read_line(tcp_stream& s, std::size_t max, duration tim
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.size() > max) co_return make_error_code(errc::frame_too_large);
     co_return line;
+}
+
+}  // namespace
+
+task<result<std::string>> read_frame(tcp_stream& s, std::size_t max, duration timeout) {
+    return read_frame_on(s, max, timeout);
+}
+task<io_result> write_frame(tcp_stream& s, std::string payload, duration timeout) {
+    return write_frame_on(s, std::move(payload), timeout);
+}
+task<result<std::string>> read_line(tcp_stream& s, std::size_t max, duration timeout) {
+    return read_line_on(s, max, timeout);
+}
+task<result<std::string>> read_frame(tls_stream& s, std::size_t max, duration timeout) {
+    return read_frame_on(s, max, timeout);
+}
+task<io_result> write_frame(tls_stream& s, std::string payload, duration timeout) {
+    return write_frame_on(s, std::move(payload), timeout);
+}
+task<result<std::string>> read_line(tls_stream& s, std::size_t max, duration timeout) {
+    return read_line_on(s, max, timeout);
 }
 
 }  // namespace coronet::net

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "coronet/net/tcp.hpp"
+#include "coronet/net/tls_stream.hpp"
 
 namespace coronet::net {
 
@@ -28,6 +29,14 @@ inline constexpr std::size_t frame_header_size = 4;
                                           duration timeout = infinite);
 /// The next line, without its "\n" (and "\r" before it); at most `max` bytes.
 [[nodiscard]] task<result<std::string>> read_line(tcp_stream& s, std::size_t max,
+                                                  duration timeout = infinite);
+
+/// The same over TLS.
+[[nodiscard]] task<result<std::string>> read_frame(tls_stream& s, std::size_t max,
+                                                   duration timeout = infinite);
+[[nodiscard]] task<io_result> write_frame(tls_stream& s, std::string payload,
+                                          duration timeout = infinite);
+[[nodiscard]] task<result<std::string>> read_line(tls_stream& s, std::size_t max,
                                                   duration timeout = infinite);
 
 }  // namespace coronet::net
