@@ -39,6 +39,7 @@ struct tls_stream::impl {
     SSL* ssl = nullptr;
     int sys_error = 0;       ///< errno of the transport's last failure
     bool failed = false;     ///< a fatal error: no close_notify may follow
+    bool eof = false;        ///< the transport read the end of the stream
     std::mutex m;            ///< one OpenSSL call at a time (reader, writer)
     detail::read_buffer rb;  ///< read_until's read-ahead
 
@@ -72,7 +73,10 @@ int bio_read(BIO* b, char* out, int len) {
     }
     for (;;) {
         const ssize_t r = ::recv(s->tcp.native_handle(), out, static_cast<std::size_t>(len), 0);
-        if (r >= 0) return static_cast<int>(r);
+        if (r >= 0) {
+            s->eof = r == 0;
+            return static_cast<int>(r);
+        }
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             BIO_set_retry_read(b);
@@ -101,8 +105,17 @@ int bio_write(BIO* b, const char* in, int len) {
     }
 }
 
-long bio_ctrl(BIO*, int cmd, long, void*) {
-    return cmd == BIO_CTRL_FLUSH ? 1 : 0;  // nothing buffered here
+long bio_ctrl(BIO* b, int cmd, long, void*) {
+    switch (cmd) {
+        case BIO_CTRL_FLUSH:
+            return 1;  // nothing buffered here
+        case BIO_CTRL_EOF:
+            // What makes OpenSSL tell an end without close_notify
+            // ("unexpected eof while reading") from a failed read.
+            return static_cast<impl*>(BIO_get_data(b))->eof ? 1 : 0;
+        default:
+            return 0;
+    }
 }
 
 int bio_create(BIO* b) {
@@ -223,8 +236,14 @@ bool is_ip_literal(const std::string& name) {
 task<std::error_code> handshake(impl& s, duration timeout) {
     const auto step = [](SSL* ssl) { return SSL_do_handshake(ssl); };
     const auto [r, ec] = co_await drive(s, deadline_of(timeout), step);
-    // A peer gone before the handshake ended did not close a stream.
-    co_return ec == errc::eof ? make_error_code(std::errc::connection_aborted) : ec;
+    // A peer gone before the handshake ended (common, and harmless to a
+    // server) is told apart from TLS failures.
+    const bool gone =
+        ec == errc::eof ||
+        (ec.category() == tls_category() &&
+         ERR_GET_REASON(static_cast<unsigned long>(static_cast<unsigned>(ec.value()))) ==
+             SSL_R_UNEXPECTED_EOF_WHILE_READING);
+    co_return gone ? std::make_error_code(std::errc::connection_aborted) : ec;
 }
 
 }  // namespace

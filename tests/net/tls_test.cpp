@@ -251,3 +251,175 @@ TEST_CASE("tls: context errors name the file and OpenSSL's reason", "[net][tls]"
     tls_options c;  // a verifying client needs CAs
     CHECK_THROWS_AS(tls_context::create(c), std::invalid_argument);
 }
+
+namespace {
+
+std::uint64_t fnv(std::uint64_t h, const char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i)
+        h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+    return h;
+}
+
+/// A connected TLS pair inside one process: {client, server}.
+task<std::pair<tls_stream, tls_stream>> tls_pair(tcp_listener* l, tls_context cctx,
+                                                 tls_context sctx) {
+    auto c = co_await tcp_stream::connect(l->local_address(), 10s);
+    auto s = co_await l->accept(10s);
+    // Both handshakes must progress together: the server's in its own process.
+    auto accepting = self().spawn(
+        [](tcp_stream t, tls_context x) -> task<result<tls_stream>> {
+            co_return co_await tls_stream::accept(std::move(t), x, 10s);
+        },
+        std::move(s.value()), sctx);
+    auto cli = co_await tls_stream::connect(std::move(c.value()), cctx, "localhost", 10s);
+    auto srv = co_await accepting;
+    co_return std::make_pair(std::move(cli.value()), std::move(srv.value()));
+}
+
+/// Writes `total` pseudo-random bytes; their hash.
+task<std::uint64_t> pump_out(tls_stream* s, std::size_t total, std::uint32_t seed) {
+    std::uint64_t h = 1469598103934665603ull;
+    std::vector<char> chunk(40000);  // not a multiple of a TLS record
+    for (std::size_t sent = 0; sent < total; sent += chunk.size()) {
+        for (auto& ch : chunk) {
+            seed = seed * 1664525u + 1013904223u;
+            ch = static_cast<char>(seed >> 24);
+        }
+        h = fnv(h, chunk.data(), chunk.size());
+        const io_result w = co_await s->write_all(std::span<const char>(chunk), 30s);
+        if (w.ec) throw std::system_error(w.ec, "pump_out");
+    }
+    co_return h;
+}
+
+/// Reads `total` bytes; their hash.
+task<std::uint64_t> pump_in(tls_stream* s, std::size_t total) {
+    std::uint64_t h = 1469598103934665603ull;
+    std::vector<char> buf(1 << 16);
+    std::size_t got = 0;
+    while (got < total) {
+        const std::size_t want = std::min(buf.size(), total - got);
+        const io_result r = co_await s->read_some(std::span<char>(buf.data(), want), 30s);
+        if (r.ec || r.n == 0) throw std::runtime_error("pump_in: ended early");
+        h = fnv(h, buf.data(), r.n);
+        got += r.n;
+    }
+    co_return h;
+}
+
+/// Both directions at once, each stream's reader and writer on different
+/// workers (OpenSSL calls of one stream serialised by the stream).
+task<bool> full_duplex(tcp_listener* l) {
+    auto [cli, srv] = co_await tls_pair(l, client_ctx(), server_ctx());
+    constexpr std::size_t total = 200 * 40000;  // whole chunks
+    auto on = [](std::uint32_t w) { return spawn_options{placement::pinned(w)}; };
+    auto a_out = self().spawn_opt(on(0), pump_out, &cli, total, 1u);
+    auto b_in = self().spawn_opt(on(1), pump_in, &srv, total);
+    auto b_out = self().spawn_opt(on(0), pump_out, &srv, total, 2u);
+    auto a_in = self().spawn_opt(on(1), pump_in, &cli, total);
+    const std::uint64_t sent_ab = co_await a_out, got_ab = co_await b_in;
+    const std::uint64_t sent_ba = co_await b_out, got_ba = co_await a_in;
+    co_return sent_ab == got_ab&& sent_ba == got_ba;
+}
+
+task<std::string> reads_after_trouble(tcp_listener* l) {
+    std::string out;
+    {
+        // A read cancelled (by a cancel scope's deadline) leaves the stream usable.
+        auto [cli, srv] = co_await tls_pair(l, client_ctx(), server_ctx());
+        char b[5];
+        try {
+            (void)co_await with_timeout(50ms, cli.read_exactly(std::span<char>(b, 5)));
+            out += "read (wrong)";
+        } catch (const timeout_error&) {
+            out += "cancelled";
+        }
+        (void)co_await srv.write_all(std::string_view("later"), 10s);
+        const io_result r = co_await cli.read_exactly(std::span<char>(b, 5), 10s);
+        out += ", then " + (r.ec ? r.ec.message() : std::string(b, 5));
+        // Its own timeout too.
+        const io_result t = co_await cli.read_some(std::span<char>(b, 5), 20ms);
+        out += ", " + t.ec.message();
+    }
+    {
+        // The peer closing TCP without close_notify: not a clean end.
+        auto [cli, srv] = co_await tls_pair(l, client_ctx(), server_ctx());
+        srv.close();
+        char b[5];
+        const io_result r = co_await cli.read_some(std::span<char>(b, 5), 10s);
+        out += "; truncated: " + r.ec.message();
+    }
+    co_return out;
+}
+
+/// A handshake that never comes: the server's accept times out.
+task<std::string> silent_client(tcp_listener* l) {
+    auto c = co_await tcp_stream::connect(l->local_address(), 10s);
+    auto s = co_await l->accept(10s);
+    auto t = co_await tls_stream::accept(std::move(s.value()), server_ctx(), 100ms);
+    co_return t ? std::string("accepted (wrong)") : t.error().message();
+}
+
+/// STARTTLS: a plain line, then TLS on the same connection. The client
+/// sends its ClientHello right behind the line, so the server's read_line
+/// reads part of it ahead: the TLS stream must see those bytes first.
+task<std::string> starttls_client(address to) {
+    auto c = co_await tcp_stream::connect(to, 10s);
+    (void)co_await c->write_all(std::string_view("STARTTLS\n"), 10s);
+    auto tls = co_await tls_stream::connect(std::move(*c), client_ctx(), "localhost", 10s);
+    if (!tls) co_return tls.error().message();
+    auto line = co_await read_line(*tls, 100, 10s);
+    co_return line ? *line : line.error().message();
+}
+
+task<std::string> starttls(tcp_listener* l) {
+    // One worker: the client runs up to its wait for the ServerHello (line
+    // and ClientHello sent) before this process goes on.
+    auto client = self().spawn(starttls_client, l->local_address());
+    auto s = co_await l->accept(10s);
+    co_await self().yield();
+    auto cmd = co_await read_line(*s, 100, 10s);
+    std::string out = cmd ? *cmd : cmd.error().message();
+    out += s->buffered() > 0 ? " (ClientHello read ahead)" : " (nothing read ahead)";
+    auto tls = co_await tls_stream::accept(std::move(*s), server_ctx(tls_verify::none), 10s);
+    if (!tls) co_return out + ", accept: " + tls.error().message();
+    (void)co_await tls->write_all(std::string_view("secret\n"), 10s);
+    co_return out + ", client got: " + co_await client;
+}
+
+}  // namespace
+
+TEST_CASE("tls: 8 MB each way at once, readers and writers on different workers", "[net][tls]") {
+    runtime rt(real_config(2));
+    tcp_listener l = listen_loopback();
+    auto h = rt.spawn(full_duplex, &l);
+    rt.run();
+    CHECK(h.value());
+}
+
+TEST_CASE("tls: a cancelled or timed-out read leaves the stream usable, a truncation is reported",
+          "[net][tls]") {
+    runtime rt(real_config(1));
+    tcp_listener l = listen_loopback();
+    auto h = rt.spawn(reads_after_trouble, &l);
+    rt.run();
+    CHECK(h.value() == "cancelled, then later, " +
+                           std::make_error_code(std::errc::timed_out).message() +
+                           "; truncated: SSL routines: unexpected eof while reading");
+}
+
+TEST_CASE("tls: a handshake that does not come times out", "[net][tls]") {
+    runtime rt(real_config(1));
+    tcp_listener l = listen_loopback();
+    auto h = rt.spawn(silent_client, &l);
+    rt.run();
+    CHECK(h.value() == std::make_error_code(std::errc::timed_out).message());
+}
+
+TEST_CASE("tls: STARTTLS, with bytes read ahead by the plain stream passed to TLS", "[net][tls]") {
+    runtime rt(real_config(1));
+    tcp_listener l = listen_loopback();
+    auto h = rt.spawn(starttls, &l);
+    rt.run();
+    CHECK(h.value() == "STARTTLS (ClientHello read ahead), client got: secret");
+}

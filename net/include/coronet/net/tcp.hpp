@@ -78,6 +78,9 @@ class tcp_stream {
     address local_address() const;
     address peer_address() const;
 
+    /// How many bytes were read ahead (past a delimiter) and wait in the
+    /// stream for the next read.
+    std::size_t buffered() const noexcept { return rb_.size(); }
     /// Takes the bytes read ahead (past a delimiter) and not yet handed
     /// out, leaving none: what a protocol upgrade (tls_stream) must see first.
     std::string take_read_ahead();

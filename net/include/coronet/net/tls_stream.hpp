@@ -30,6 +30,8 @@ namespace coronet::net {
 ///   read_some, errc::eof from read_exactly). A peer that closes the TCP
 ///   connection without it gives "unexpected eof while reading"
 ///   (tls_category), so a truncation attack is never read as a clean end.
+/// - A peer that goes away during the handshake gives
+///   std::errc::connection_aborted.
 /// - With TLS 1.3 a client's `connect` succeeds before the server has
 ///   checked the client's certificate: a rejected client learns it on its
 ///   first read (e.g. "tlsv13 alert certificate required").
