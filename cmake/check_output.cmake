@@ -16,7 +16,7 @@ if(NOT DEFINED TIMEOUT)
 endif()
 
 set(args "")
-if(DEFINED ARG)
+if(DEFINED ARG AND NOT ARG STREQUAL "")
   set(args "${ARG}")
 endif()
 execute_process(
