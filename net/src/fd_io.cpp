@@ -40,20 +40,14 @@ task<io_result> read_some_fd(int fd, char* data, std::size_t size, time_point de
     }
 }
 
-namespace {
-
-/// write(2) to a pipe without dying of SIGPIPE and without touching the
-/// process's signal disposition: SIGPIPE is blocked in this thread for the
-/// call; if the write raised one (EPIPE) that was not already pending, it
-/// is taken back with sigtimedwait before the mask is restored.
-ssize_t write_no_sigpipe(int fd, const char* data, std::size_t size) {
+ssize_t write_no_sigpipe(int fd, const char* data, std::size_t size, std::int64_t offset) {
     sigset_t pipe_set, old_set, pending;
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
     sigpending(&pending);
     const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
-    const ssize_t r = ::write(fd, data, size);
+    const ssize_t r = offset < 0 ? ::write(fd, data, size) : ::pwrite(fd, data, size, offset);
     const int saved = errno;
     if (r < 0 && saved == EPIPE && !was_pending) {
         const timespec zero{0, 0};
@@ -64,8 +58,6 @@ ssize_t write_no_sigpipe(int fd, const char* data, std::size_t size) {
     errno = saved;
     return r;
 }
-
-}  // namespace
 
 task<io_result> write_all_fd(int fd, fd_kind kind, const char* data, std::size_t size,
                              time_point deadline) {

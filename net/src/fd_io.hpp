@@ -3,7 +3,10 @@
 // reactor when they would block: what tcp_stream, the TLS transport and the
 // pipes share. Internal to net/src.
 
+#include <sys/types.h>
+
 #include <cstddef>
+#include <cstdint>
 
 #include "coronet/net/error.hpp"
 #include "coronet/task.hpp"
@@ -19,6 +22,13 @@ duration left_until(time_point deadline);
 /// One read(2) of at most `size` bytes, waiting for readability until
 /// `deadline`: n > 0 bytes, n == 0 at the end, or the error (timed_out).
 task<io_result> read_some_fd(int fd, char* data, std::size_t size, time_point deadline);
+
+/// write(2) (pwrite(2) at `offset` >= 0) without dying of SIGPIPE and
+/// without touching the process's signal disposition: SIGPIPE is blocked in
+/// this thread for the call; if the write raised one (EPIPE) that was not
+/// already pending, it is taken back with sigtimedwait before the mask is
+/// restored. Sets errno like write(2).
+ssize_t write_no_sigpipe(int fd, const char* data, std::size_t size, std::int64_t offset = -1);
 
 /// How write_all_fd writes: send(MSG_NOSIGNAL) on a socket, write(2) on a
 /// pipe with SIGPIPE blocked for the call (and a SIGPIPE it raised taken

@@ -7,6 +7,14 @@ namespace coronet::net {
 class address;
 class tcp_stream;
 class tcp_listener;
+class udp_socket;
+class tls_context;
+class tls_stream;
+class pipe_reader;
+class pipe_writer;
+class subprocess;
+class file;
+struct exit_status;
 struct io_result;
 template <class T>
 class result;
