@@ -1,5 +1,5 @@
-// Length-prefixed frames and lines over a tcp_stream or a tls_stream (one
-// template each, instantiated for both).
+// Length-prefixed frames and lines over TCP, TLS and pipes (one template
+// each, instantiated for every stream type).
 
 #include "coronet/net/framing.hpp"
 
@@ -92,6 +92,16 @@ task<io_result> write_frame(tls_stream& s, std::string payload, duration timeout
     return write_frame_on(s, std::move(payload), timeout);
 }
 task<result<std::string>> read_line(tls_stream& s, std::size_t max, duration timeout) {
+    return read_line_on(s, max, timeout);
+}
+
+task<result<std::string>> read_frame(pipe_reader& s, std::size_t max, duration timeout) {
+    return read_frame_on(s, max, timeout);
+}
+task<io_result> write_frame(pipe_writer& s, std::string payload, duration timeout) {
+    return write_frame_on(s, std::move(payload), timeout);
+}
+task<result<std::string>> read_line(pipe_reader& s, std::size_t max, duration timeout) {
     return read_line_on(s, max, timeout);
 }
 

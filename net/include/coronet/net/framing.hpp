@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "coronet/net/pipe.hpp"
 #include "coronet/net/tcp.hpp"
 #include "coronet/net/tls_stream.hpp"
 
@@ -37,6 +38,14 @@ inline constexpr std::size_t frame_header_size = 4;
 [[nodiscard]] task<io_result> write_frame(tls_stream& s, std::string payload,
                                           duration timeout = infinite);
 [[nodiscard]] task<result<std::string>> read_line(tls_stream& s, std::size_t max,
+                                                  duration timeout = infinite);
+
+/// The same over pipes (a subprocess's standard streams).
+[[nodiscard]] task<result<std::string>> read_frame(pipe_reader& s, std::size_t max,
+                                                   duration timeout = infinite);
+[[nodiscard]] task<io_result> write_frame(pipe_writer& s, std::string payload,
+                                          duration timeout = infinite);
+[[nodiscard]] task<result<std::string>> read_line(pipe_reader& s, std::size_t max,
                                                   duration timeout = infinite);
 
 }  // namespace coronet::net
