@@ -9,8 +9,13 @@
 // Usage: caf_bench [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|spawn|
 //                                                 monitor_down|link_chain|blocking_rt|fanout|
 //                                                 chan_pingpong|chan_throughput_1x1|
-//                                                 chan_throughput_NxN]
+//                                                 chan_throughput_NxN|tcp_echo_rt|
+//                                                 tcp_throughput|tcp_accepts]
 //   --quick  divides every workload size by 10 (smoke test).
+//
+// The tcp rows are CAF brokers (caf_io_bench.cpp), run in three
+// configurations: caf-1t, caf-2t and caf-tuned. coronet_bench's file_read
+// has no CAF baseline (CAF 0.17 has no file I/O of its own).
 //
 // blocking_rt also prints a second baseline without CAF, impl "std-async":
 // std::async(std::launch::async, fn).get() for each call. fanout also prints
@@ -37,6 +42,7 @@
 
 #include <malloc.h>
 #include "bench_report.hpp"
+#include "caf_io_bench.hpp"
 
 namespace {
 
@@ -64,6 +70,7 @@ struct sizes {
     int fanout_messages = 100;
     int chan_round_trips = 1'000'000;
     int chan_messages = 5'000'000;  ///< both chan_throughput rows; NxN: split over 4 producers
+    bench::io_sizes io;             ///< the tcp rows (shared with coronet_bench)
 };
 
 /// The chan_throughput rows' credit window per producer (coronet's channel
@@ -642,9 +649,10 @@ void with_system(std::size_t threads, const std::function<void(caf::actor_system
 }
 
 constexpr const char* bench_names[] = {
-    "pingpong", "counting",      "counting_yield",      "ring",
-    "spawn",    "monitor_down",  "link_chain",          "blocking_rt",
-    "fanout",   "chan_pingpong", "chan_throughput_1x1", "chan_throughput_NxN"};
+    "pingpong",    "counting",       "counting_yield",      "ring",
+    "spawn",       "monitor_down",   "link_chain",          "blocking_rt",
+    "fanout",      "chan_pingpong",  "chan_throughput_1x1", "chan_throughput_NxN",
+    "tcp_echo_rt", "tcp_throughput", "tcp_accepts"};
 
 void run_bench(const std::string& name, caf::actor_system& sys, const std::string& impl,
                const sizes& sz) {
@@ -678,7 +686,8 @@ int usage(const char* argv0) {
     std::fprintf(stderr,
                  "usage: %s [--quick] [--repeat N] [--only "
                  "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|"
-                 "blocking_rt|fanout|chan_pingpong|chan_throughput_1x1|chan_throughput_NxN]\n",
+                 "blocking_rt|fanout|chan_pingpong|chan_throughput_1x1|chan_throughput_NxN|"
+                 "tcp_echo_rt|tcp_throughput|tcp_accepts]\n",
                  argv0);
     return 2;
 }
@@ -711,12 +720,17 @@ int main(int argc, char** argv) {
         sz.fanout_subscribers /= 10;
         sz.chan_round_trips /= 10;
         sz.chan_messages /= 10;
+        sz.io.quick();
     }
     bool matched = false;
     for (int r = 0; r < repeat; ++r) {
         for (const std::string name : bench_names) {
             if (!only.empty() && only != name) continue;
             matched = true;
+            if (bench::is_caf_io_row(name)) {
+                bench::run_caf_io(name, sz.io);  // systems with the middleman
+                continue;
+            }
             for (std::size_t threads : {1, 2}) {
                 auto impl = "caf-" + std::to_string(threads) + "t";
                 with_system(threads, [&](caf::actor_system& s) { run_bench(name, s, impl, sz); });

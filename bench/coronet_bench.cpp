@@ -5,16 +5,13 @@
 // Usage: coronet_bench [--quick] [--repeat N] [--only pingpong|counting|counting_yield|ring|
 //                      spawn|monitor_down|link_chain|restart|swap|blocking_rt|
 //                      mutex_uncontended|mutex_contended|fanout|chan_pingpong|
-//                      chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt]
+//                      chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt|tcp_throughput|
+//                      tcp_accepts|file_read]
 //
-// tcp_echo_rt has no CAF baseline yet (a CAF broker echo is to come); its
-// baseline impl `blocking-threads` is two plain threads with blocking sockets.
+// The I/O rows (tcp_*, file_read) are in coronet_io_bench.cpp; they also print
+// baselines without coronet (impls blocking-threads, sync-pread, io_uring-qd*).
 
 #include <malloc.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -25,13 +22,12 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 #include <coronet/channels.hpp>
 #include <coronet/coronet.hpp>
-#include <coronet/net.hpp>
 
 #include "bench_report.hpp"
+#include "coronet_io_bench.hpp"
 
 namespace {
 
@@ -59,7 +55,7 @@ struct sizes {
     int fanout_messages = 100;  ///< published; each subscriber gets every one
     int chan_round_trips = 1'000'000;
     int chan_messages = 5'000'000;  ///< both chan_throughput rows; NxN: split over 4 producers
-    int tcp_round_trips = 50'000;   ///< tcp_echo_rt: 64-byte messages over loopback
+    bench::io_sizes io;             ///< the I/O rows (shared with caf_bench)
 };
 
 /// Capacity of the chan_throughput rows' channel (caf_bench's credit window).
@@ -495,86 +491,6 @@ task<void> chan_ping(coronet::channel<int> out, coronet::channel<int> in, int n,
     out.close();
 }
 
-// -- tcp_echo_rt --------------------------------------------------------------
-
-constexpr std::size_t echo_size = 64;
-
-/// Echoes 64-byte messages on the first connection until the client closes.
-task<void> tcp_echo_server(coronet::net::tcp_listener* l) {
-    auto c = co_await l->accept(std::chrono::seconds(30));
-    if (!c) throw std::system_error(c.error(), "tcp_echo_rt: accept");
-    c->set_nodelay(true);
-    char buf[echo_size];
-    for (;;) {
-        const auto r = co_await c->read_exactly(std::span<char>(buf, echo_size));
-        if (r.ec) co_return;
-        const auto w = co_await c->write_all(std::span<const char>(buf, echo_size));
-        if (w.ec) co_return;
-    }
-}
-
-/// `n` round trips of 64 bytes.
-task<void> tcp_echo_client(coronet::net::address to, int n, double* ns) {
-    auto c = co_await coronet::net::tcp_stream::connect(to, std::chrono::seconds(30));
-    if (!c) throw std::system_error(c.error(), "tcp_echo_rt: connect");
-    c->set_nodelay(true);
-    char buf[echo_size] = {};
-    auto t0 = bench_clock::now();
-    for (int i = 0; i < n; ++i) {
-        std::memcpy(buf, &i, sizeof i);
-        const auto w = co_await c->write_all(std::span<const char>(buf, echo_size));
-        const auto r = co_await c->read_exactly(std::span<char>(buf, echo_size));
-        int back = -1;
-        std::memcpy(&back, buf, sizeof back);
-        if (w.ec || r.ec || back != i) throw std::runtime_error("tcp_echo_rt: a wrong echo");
-    }
-    *ns = elapsed_ns(t0, bench_clock::now()) / n;
-}
-
-/// The baseline: the same echo with blocking sockets and two plain threads.
-double blocking_tcp_echo(int n) {
-    const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    auto any = coronet::net::address::loopback(0);
-    socklen_t len = 128;
-    if (::bind(lfd, any.native(), any.length()) != 0 || ::listen(lfd, 1) != 0 ||
-        ::getsockname(lfd, any.native(), &len) != 0)
-        throw std::runtime_error("tcp_echo_rt: blocking listen");
-    const auto exactly = [](int fd, char* p, std::size_t size, bool out) {
-        for (std::size_t done = 0; done < size;) {
-            const ssize_t r = out ? ::send(fd, p + done, size - done, MSG_NOSIGNAL)
-                                  : ::recv(fd, p + done, size - done, 0);
-            if (r <= 0) return false;
-            done += static_cast<std::size_t>(r);
-        }
-        return true;
-    };
-    std::thread server([&] {
-        const int fd = ::accept(lfd, nullptr, nullptr);
-        const int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        char buf[echo_size];
-        while (exactly(fd, buf, echo_size, false) && exactly(fd, buf, echo_size, true)) {
-        }
-        ::close(fd);
-    });
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (::connect(fd, any.native(), any.length()) != 0)
-        throw std::runtime_error("tcp_echo_rt: blocking connect");
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    char buf[echo_size] = {};
-    auto t0 = bench_clock::now();
-    for (int i = 0; i < n; ++i) {
-        if (!exactly(fd, buf, echo_size, true) || !exactly(fd, buf, echo_size, false))
-            throw std::runtime_error("tcp_echo_rt: blocking echo failed");
-    }
-    const double ns = elapsed_ns(t0, bench_clock::now()) / n;
-    ::close(fd);
-    server.join();
-    ::close(lfd);
-    return ns;
-}
-
 // -- chan_throughput ----------------------------------------------------------
 
 task<void> chan_producer(coronet::channel<int> ch, int n) {
@@ -629,6 +545,10 @@ task<void> chan_throughput_driver(std::uint32_t workers, int pairs, int n, doubl
 // -- driver -------------------------------------------------------------------
 
 void run(const std::string& name, const sizes& sz, std::uint32_t workers, const char* impl) {
+    if (bench::is_coronet_io_row(name)) {
+        bench::run_coronet_io(name, sz.io, workers, impl);
+        return;
+    }
     coronet::mutex m;  // used by the mutex rows; outlives the runtime's processes
     coronet::runtime rt{{.workers = workers}};
     if (name == "pingpong") {
@@ -716,18 +636,6 @@ void run(const std::string& name, const sizes& sz, std::uint32_t workers, const 
                      pairs, sz.chan_messages, &per_s);
         rt.run();
         report(name, impl, "msgs_per_s", per_s, 0);
-    } else if (name == "tcp_echo_rt") {
-        double ns = 0;
-        auto l = coronet::net::tcp_listener::bind(coronet::net::address::loopback(0));
-        rt.spawn_opt({.where = coronet::placement::pinned(workers - 1)}, tcp_echo_server,
-                     &l.value());
-        rt.spawn_opt({.where = coronet::placement::pinned(0)}, tcp_echo_client, l->local_address(),
-                     sz.tcp_round_trips, &ns);
-        rt.run();
-        report("tcp_echo_rt", impl, "ns_per_rt", ns, 0);
-        if (workers == 1)
-            report("tcp_echo_rt", "blocking-threads", "ns_per_rt",
-                   blocking_tcp_echo(sz.tcp_round_trips), 0);
     }
 }
 
@@ -754,7 +662,7 @@ int main(int argc, char** argv) {
             sz.fanout_subscribers /= 10;
             sz.chan_round_trips /= 10;
             sz.chan_messages /= 10;
-            sz.tcp_round_trips /= 10;
+            sz.io.quick();
         } else if (a == "--only" && i + 1 < argc) {
             only = argv[++i];
         } else {
@@ -763,26 +671,32 @@ int main(int argc, char** argv) {
                 "usage: %s [--quick] [--repeat N] [--only "
                 "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|restart|"
                 "swap|blocking_rt|mutex_uncontended|mutex_contended|fanout|chan_pingpong|"
-                "chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt]\n",
+                "chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt|tcp_throughput|tcp_accepts|"
+                "file_read]\n",
                 argv[0]);
             return 2;
         }
     }
     for (int r = 0; r < repeat; ++r) {
-        for (const char* name : {"pingpong", "counting", "counting_yield", "ring", "spawn",
-                                 "monitor_down", "link_chain", "restart", "swap", "blocking_rt",
-                                 "mutex_uncontended", "mutex_contended", "fanout", "chan_pingpong",
-                                 "chan_throughput_1x1", "chan_throughput_NxN", "tcp_echo_rt"}) {
+        for (const char* name :
+             {"pingpong",    "counting",       "counting_yield",      "ring",
+              "spawn",       "monitor_down",   "link_chain",          "restart",
+              "swap",        "blocking_rt",    "mutex_uncontended",   "mutex_contended",
+              "fanout",      "chan_pingpong",  "chan_throughput_1x1", "chan_throughput_NxN",
+              "tcp_echo_rt", "tcp_throughput", "tcp_accepts",         "file_read"}) {
             if (!only.empty() && only != name) continue;
             run(name, sz, 1, "coronet");
             // The same work with the two processes on different workers (cross-thread path):
             // monitor_down's targets on the other worker, link_chain's nodes alternating,
             // mutex_contended's contenders two per worker, fanout's subscribers alternating,
             // chan_pingpong's pong and chan_throughput's consumers on the other worker
-            // (NxN: two producers and two consumers per worker). blocking_rt and mutex_uncontended
-            // have a single process, so a second worker would only sit idle.
+            // (NxN: two producers and two consumers per worker), the tcp rows' server on the
+            // other worker. blocking_rt, mutex_uncontended, tcp_accepts (one acceptor against a
+            // plain connector thread) and file_read have a single process, so a second worker
+            // would only sit idle.
             const std::string n = name;
-            if (n != "ring" && n != "spawn" && n != "blocking_rt" && n != "mutex_uncontended")
+            if (n != "ring" && n != "spawn" && n != "blocking_rt" && n != "mutex_uncontended" &&
+                n != "tcp_accepts" && n != "file_read")
                 run(name, sz, 2, "coronet-2w");
         }
     }

@@ -170,7 +170,7 @@ awk '
       print "other baselines (not in the ratio):"
       for (i = 1; i <= extras; i++) {
         split(extra_key[i], part, " ")
-        printf "%-" bw "s %-14s %14s %14s\n", part[1], part[2], extra_impl[i],
+        printf "%-" bw "s %-14s %17s %14s\n", part[1], part[2], extra_impl[i],
           value[extra_key[i], extra_impl[i]]
       }
     }
