@@ -222,7 +222,15 @@ result<subprocess> subprocess::start(std::string program, std::vector<std::strin
                                  options.environment ? envp.data() : environ);
     if (r != 0) return errno_code(r);
     const int pidfd = open_pidfd(pid);
-    if (pidfd < 0) {
+    if (pidfd < 0 && errno == ESRCH) {
+        // It has already ended and been reaped elsewhere (SIGCHLD ignored,
+        // or a waitpid(-1) in the program): it ran, its status is gone
+        // (wait gives no_child_process). Its pid may be another process's
+        // by now: never signal it.
+        p.pid_ = pid;
+        return p;
+    }
+    if (pidfd < 0) {  // (EMFILE, ENOMEM: the child is ours, alive or a zombie)
         const std::error_code ec = last_error();
         kill_and_reap(pid);
         return ec;

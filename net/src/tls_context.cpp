@@ -23,8 +23,7 @@ namespace {
 [[noreturn]] void fail(const std::string& what) {
     const unsigned long e = ERR_peek_error();
     ERR_clear_error();
-    throw std::system_error(std::error_code(static_cast<int>(e), tls_category()),
-                            "tls_context: " + what);
+    throw std::system_error(openssl_error(e), "tls_context: " + what);
 }
 
 std::string lower(std::string s) {
@@ -67,8 +66,8 @@ int select_server_name(SSL* ssl, int* /*alert*/, void* arg) {
     if (!SSL_set_SSL_CTX(ssl, other)) return SSL_TLSEXT_ERR_ALERT_FATAL;
     // (SSL_set_SSL_CTX changes the certificate, not the verification.)
     SSL_set_verify(ssl, SSL_CTX_get_verify_mode(other), nullptr);
-    if (STACK_OF(X509_NAME)* cas = SSL_CTX_get_client_CA_list(other))
-        SSL_set_client_CA_list(ssl, SSL_dup_CA_list(cas));
+    STACK_OF(X509_NAME)* cas = SSL_CTX_get_client_CA_list(other);
+    SSL_set_client_CA_list(ssl, cas ? SSL_dup_CA_list(cas) : nullptr);  // not the default's
     return SSL_TLSEXT_ERR_OK;
 }
 
@@ -86,7 +85,9 @@ tls_context tls_context::create(const tls_options& o) {
 
     const int min = o.min_version == tls_version::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
     if (!SSL_CTX_set_min_proto_version(c, min)) fail("min_version");
-    SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // (Not ACCEPT_MOVING_WRITE_BUFFER: a write retried with other bytes must
+    // fail, not send the old record as the new bytes; see tls_stream.cpp.)
+    SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE);
 
     if (!o.certificate_chain_file.empty()) {
         if (!SSL_CTX_use_certificate_chain_file(c, o.certificate_chain_file.c_str()))
@@ -158,6 +159,8 @@ tls_context tls_context::create(const tls_options& o) {
 void tls_context::add_server_name(const std::string& host, const tls_context& ctx) {
     if (p_->role != tls_role::server || ctx.p_->role != tls_role::server)
         throw std::invalid_argument("tls_context::add_server_name: server contexts only");
+    if (ctx.p_ == p_)  // (it would own itself and never be freed)
+        throw std::invalid_argument("tls_context::add_server_name: a context cannot name itself");
     p_->by_name[lower(host)] = ctx.p_;
 }
 

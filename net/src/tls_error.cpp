@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "tls_impl.hpp"
+
 namespace coronet::net {
 
 namespace {
@@ -37,6 +39,12 @@ class verify_errors final : public std::error_category {
 const std::error_category& tls_category() noexcept {
     static const tls_errors c;
     return c;
+}
+
+std::error_code openssl_error(unsigned long e) noexcept {
+    if (e == 0) return std::make_error_code(std::errc::protocol_error);
+    if (ERR_SYSTEM_ERROR(e)) return {static_cast<int>(ERR_GET_REASON(e)), std::generic_category()};
+    return {static_cast<int>(e), tls_category()};
 }
 
 const std::error_category& tls_verify_category() noexcept {

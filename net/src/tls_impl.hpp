@@ -9,7 +9,14 @@
 
 #include "coronet/net/tls_context.hpp"
 
+#include <system_error>
+
 namespace coronet::net {
+
+/// OpenSSL's packed error `e` as an error_code: a system error (a missing
+/// file) as its errno, 0 (nothing queued) as protocol_error, the rest in
+/// tls_category(). Defined in tls_error.cpp.
+std::error_code openssl_error(unsigned long e) noexcept;
 
 struct tls_context::impl {
     SSL_CTX* ctx = nullptr;

@@ -37,9 +37,12 @@ struct tls_stream::impl {
     std::string pre;  ///< what `tcp` had read ahead: the first bytes
     std::size_t pre_pos = 0;
     SSL* ssl = nullptr;
-    int sys_error = 0;       ///< errno of the transport's last failure
-    bool failed = false;     ///< a fatal error: no close_notify may follow
-    bool eof = false;        ///< the transport read the end of the stream
+    int sys_error = 0;    ///< errno of the transport's last failure
+    bool failed = false;  ///< a fatal error: no close_notify may follow
+    bool eof = false;     ///< the transport read the end of the stream
+    /// A write_all ended (timeout, cancel, kill) while OpenSSL held part of
+    /// a record: the stream is out of step for writing.
+    bool write_broken = false;
     std::mutex m;            ///< one OpenSSL call at a time (reader, writer)
     detail::read_buffer rb;  ///< read_until's read-ahead
 
@@ -145,7 +148,7 @@ std::error_code error_of(impl& s, int err) {
         const long v = SSL_get_verify_result(s.ssl);
         if (v != X509_V_OK) return {static_cast<int>(v), tls_verify_category()};
     }
-    if (e != 0) return {static_cast<int>(e), tls_category()};
+    if (e != 0) return openssl_error(e);
     if (err == SSL_ERROR_SYSCALL && s.sys_error != 0) return {s.sys_error, std::generic_category()};
     if (err == SSL_ERROR_SYSCALL) return make_error_code(errc::eof);  // closed, nothing said
     return std::make_error_code(std::errc::protocol_error);
@@ -220,7 +223,7 @@ result<std::unique_ptr<impl>> make_impl(tcp_stream tcp, tls_context ctx) {
     if (!bio) {
         const unsigned long e = ERR_get_error();
         ERR_clear_error();
-        return std::error_code(static_cast<int>(e), tls_category());
+        return openssl_error(e);
     }
     BIO_set_data(bio, s.get());
     SSL_set_bio(s->ssl, bio, bio);  // the SSL owns the BIO
@@ -239,7 +242,7 @@ task<std::error_code> handshake(impl& s, duration timeout) {
     // A peer gone before the handshake ended (common, and harmless to a
     // server) is told apart from TLS failures.
     const bool gone =
-        ec == errc::eof ||
+        ec == errc::eof || ec == std::errc::connection_reset || ec == std::errc::broken_pipe ||
         (ec.category() == tls_category() &&
          ERR_GET_REASON(static_cast<unsigned long>(static_cast<unsigned>(ec.value()))) ==
              SSL_R_UNEXPECTED_EOF_WHILE_READING);
@@ -323,16 +326,37 @@ task<io_result> tls_stream::read_until(std::string& out, std::string_view delim,
 task<io_result> tls_stream::write_all(std::span<const char> data, duration timeout) {
     if (!is_open()) co_return io_result{0, errc::not_connected};
     const time_point deadline = deadline_of(timeout);
+    // OpenSSL keeps a record it could not send whole and must be called
+    // again with the same bytes; a write_all that gives up then (timeout,
+    // cancel, kill) leaves the stream unable to write anything else.
+    struct in_flight {
+        impl& s;
+        bool pending = false;
+        ~in_flight() {
+            if (pending) {
+                const std::lock_guard lock(s.m);
+                s.write_broken = true;
+            }
+        }
+    } guard{*p_};
+    {
+        const std::lock_guard lock(p_->m);
+        if (p_->write_broken) co_return io_result{0, errc::write_interrupted};
+    }
     std::size_t sent = 0;
     while (sent < data.size()) {
         std::size_t wrote = 0;
         const auto write = [&](SSL* ssl) {
             return SSL_write_ex(ssl, data.data() + sent, data.size() - sent, &wrote);
         };
+        guard.pending = true;
         const auto [r, ec] = co_await drive(*p_, deadline, write);
-        if (ec)
+        if (ec) {
+            guard.pending = ec == std::errc::timed_out;  // (a fatal error sets `failed`)
             co_return io_result{
                 sent, ec == errc::eof ? std::make_error_code(std::errc::broken_pipe) : ec};
+        }
+        guard.pending = false;
         sent += wrote;
     }
     co_return io_result{sent, {}};
@@ -340,7 +364,11 @@ task<io_result> tls_stream::write_all(std::span<const char> data, duration timeo
 
 task<std::error_code> tls_stream::shutdown(duration timeout) {
     if (!is_open()) co_return make_error_code(errc::not_connected);
-    if (p_->failed) co_return std::make_error_code(std::errc::connection_aborted);
+    {
+        const std::lock_guard lock(p_->m);
+        if (p_->failed) co_return std::make_error_code(std::errc::connection_aborted);
+        if (p_->write_broken) co_return make_error_code(errc::write_interrupted);
+    }
     // 0: our close_notify is sent, the peer's has not come: done for us.
     const auto step = [](SSL* ssl) {
         const int r = SSL_shutdown(ssl);
@@ -364,6 +392,7 @@ int tls_stream::native_handle() const noexcept {
 
 std::string tls_stream::alpn_protocol() const {
     if (!p_) return {};
+    const std::lock_guard lock(p_->m);  // (a reader may be inside OpenSSL)
     const unsigned char* data = nullptr;
     unsigned int len = 0;
     SSL_get0_alpn_selected(p_->ssl, &data, &len);
@@ -372,22 +401,27 @@ std::string tls_stream::alpn_protocol() const {
 
 std::string tls_stream::server_name() const {
     if (!p_) return {};
+    const std::lock_guard lock(p_->m);  // (a reader may be inside OpenSSL)
     const char* n = SSL_get_servername(p_->ssl, TLSEXT_NAMETYPE_host_name);
     return n ? n : "";
 }
 
 std::string tls_stream::version() const {
-    return p_ ? SSL_get_version(p_->ssl) : "";
+    if (!p_) return {};
+    const std::lock_guard lock(p_->m);
+    return SSL_get_version(p_->ssl);
 }
 
 std::string tls_stream::cipher() const {
     if (!p_) return {};
+    const std::lock_guard lock(p_->m);  // (a reader may be inside OpenSSL)
     const char* c = SSL_get_cipher_name(p_->ssl);
     return c ? c : "";
 }
 
 std::string tls_stream::peer_subject() const {
     if (!p_) return {};
+    const std::lock_guard lock(p_->m);  // (a reader may be inside OpenSSL)
     X509* cert = SSL_get0_peer_certificate(p_->ssl);
     if (!cert) return {};
     char* line = X509_NAME_oneline(X509_get_subject_name(cert), nullptr, 0);

@@ -345,3 +345,42 @@ TEST_CASE("subprocess: the child starts with default signal dispositions and non
     CHECK((ignored & 0x7fffffffull) == 0);
     CHECK(out.find(" | exited with code 0") != std::string::npos);
 }
+
+namespace {
+
+/// SIGCHLD ignored for the scope (the kernel then reaps children itself).
+struct sigchld_ignored {
+    struct sigaction old {};
+    sigchld_ignored() {
+        struct sigaction ign {};
+        ign.sa_handler = SIG_IGN;
+        sigemptyset(&ign.sa_mask);
+        ::sigaction(SIGCHLD, &ign, &old);
+    }
+    ~sigchld_ignored() { ::sigaction(SIGCHLD, &old, nullptr); }
+    sigchld_ignored(const sigchld_ignored&) = delete;
+    sigchld_ignored& operator=(const sigchld_ignored&) = delete;
+};
+
+task<std::string> wait_message(subprocess* p) {
+    auto st = co_await p->wait(10s);
+    co_return st ? st->to_string() : st.error().message();
+}
+
+}  // namespace
+
+TEST_CASE("subprocess: with SIGCHLD ignored, start still succeeds and wait says the status is gone",
+          "[net][subprocess]") {
+    const sigchld_ignored scope;
+    // `true` often ends (and is reaped by the kernel) before start has its
+    // pidfd: start must succeed anyway and never signal the freed pid.
+    for (int i = 0; i < 100; ++i) {
+        auto p = subprocess::start("true");
+        INFO("run " << i << ": " << p.error().message());
+        REQUIRE(p);
+        runtime rt(real_config(1));
+        auto h = rt.spawn(wait_message, &*p);
+        rt.run();
+        CHECK(h.value() == std::make_error_code(std::errc::no_child_process).message());
+    }
+}

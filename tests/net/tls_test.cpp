@@ -118,6 +118,17 @@ task<std::string> raw_client(address to, std::string bytes) {
     }
 }
 
+/// Part of a TLS record, then a reset (SO_LINGER 0) instead of the rest.
+task<std::string> resetting_client(address to) {
+    auto c = co_await tcp_stream::connect(to, 10s);
+    if (!c) co_return "connect: " + c.error().message();
+    (void)co_await c->write_all(std::string_view("\x16\x03\x01\x02\x00\x01", 6), 10s);
+    linger lg{1, 0};
+    ::setsockopt(c->native_handle(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    c->close();
+    co_return "reset";
+}
+
 struct outcome {
     std::string client;
     std::string server;
@@ -174,6 +185,7 @@ TEST_CASE("tls: each failure is an error for that connection only, and the serve
             return raw_client(a, std::string("\x16\x03\x01\x00\x05garbage-and-more", 22));
         },
         [&](address a) { return raw_client(a, ""); },                 // gone at once
+        [&](address a) { return resetting_client(a); },               // reset half-way
         [&](address a) { return tls_client(a, good, "127.0.0.1"); },  // all fine, by address
     };
     const auto out = against(server_ctx(), clients);
@@ -193,8 +205,9 @@ TEST_CASE("tls: each failure is an error for that connection only, and the serve
     CHECK(out[5].server.find("server: SSL routines: ") == 0);
     CHECK(out[6].server ==
           "server: " + std::make_error_code(std::errc::connection_aborted).message());
-    CHECK(out[7].client.find("hello from /CN=client via TLSv1.3") == 0);
-    CHECK(out[7].server == "server: ok");
+    CHECK(out[7].server == out[6].server);  // reset or closed: gone, either way
+    CHECK(out[8].client.find("hello from /CN=client via TLSv1.3") == 0);
+    CHECK(out[8].server == "server: ok");
 }
 
 TEST_CASE("tls: an expired server certificate is refused by the client", "[net][tls]") {
@@ -248,6 +261,11 @@ TEST_CASE("tls: context errors name the file and OpenSSL's reason", "[net][tls]"
     CHECK_THROWS_WITH(tls_context::create(o), Catch::Contains("key values mismatch"));
     o.certificate_chain_file = cert("missing.pem");
     CHECK_THROWS_WITH(tls_context::create(o), Catch::Contains("missing.pem"));
+    try {
+        tls_context::create(o);
+    } catch (const std::system_error& e) {  // the system's error, not a number
+        CHECK(e.code() == std::errc::no_such_file_or_directory);
+    }
     tls_options c;  // a verifying client needs CAs
     CHECK_THROWS_AS(tls_context::create(c), std::invalid_argument);
 }
@@ -352,6 +370,20 @@ task<std::string> reads_after_trouble(tcp_listener* l) {
     co_return out;
 }
 
+/// A write that times out with part of a record inside OpenSSL: writing
+/// is over for that stream, loudly (no bytes of the next write sent as the
+/// old record's).
+task<std::string> interrupted_write(tcp_listener* l) {
+    auto [cli, srv] = co_await tls_pair(l, client_ctx(), server_ctx());
+    const std::string big(8u << 20, 'A');  // more than the socket buffers hold
+    const io_result w = co_await cli.write_all(std::string_view(big), 100ms);
+    std::string out = w.ec.message() + (w.n < big.size() ? " part-way" : " (all sent?)");
+    const io_result again = co_await cli.write_all(std::string_view("B"), 1s);
+    out += "; again: " + again.ec.message();
+    out += "; shutdown: " + (co_await cli.shutdown(1s)).message();
+    co_return out;
+}
+
 /// A handshake that never comes: the server's accept times out.
 task<std::string> silent_client(tcp_listener* l) {
     auto c = co_await tcp_stream::connect(l->local_address(), 10s);
@@ -422,4 +454,14 @@ TEST_CASE("tls: STARTTLS, with bytes read ahead by the plain stream passed to TL
     auto h = rt.spawn(starttls, &l);
     rt.run();
     CHECK(h.value() == "STARTTLS (ClientHello read ahead), client got: secret");
+}
+
+TEST_CASE("tls: after a write gave up half-way, writing and shutdown fail loudly", "[net][tls]") {
+    runtime rt(real_config(1));
+    tcp_listener l = listen_loopback();
+    auto h = rt.spawn(interrupted_write, &l);
+    rt.run();
+    const std::string broken = make_error_code(errc::write_interrupted).message();
+    CHECK(h.value() == std::make_error_code(std::errc::timed_out).message() +
+                           " part-way; again: " + broken + "; shutdown: " + broken);
 }

@@ -13,10 +13,11 @@ namespace coronet::net {
 
 /// coronet::net's own error conditions (the system's come as std::errc).
 enum class errc {
-    eof = 1,          ///< the peer closed before what was asked for arrived
-    frame_too_large,  ///< a frame or line longer than the caller's maximum
-    not_connected,    ///< the stream is closed (or was moved from)
-    truncated,        ///< the peer closed inside a frame
+    eof = 1,            ///< the peer closed before what was asked for arrived
+    frame_too_large,    ///< a frame or line longer than the caller's maximum
+    not_connected,      ///< the stream is closed (or was moved from)
+    truncated,          ///< the peer closed inside a frame
+    write_interrupted,  ///< an earlier write gave up half-way: writing is out of step
 };
 
 const std::error_category& net_category() noexcept;

@@ -72,6 +72,9 @@ struct exit_status {
 ///   must be the only one to reap this child: a `waitpid(-1, ...)` elsewhere
 ///   in the program, or SIGCHLD set to SIG_IGN, takes the exit status from
 ///   it (wait then gives no_child_process).
+/// - `start` succeeds for a child that ended and was reaped elsewhere
+///   before its pidfd was opened (possible with SIGCHLD ignored); `wait`
+///   then gives no_child_process and `kill` no_such_process.
 /// - `kill` signals through the pidfd: it cannot reach another process
 ///   that reused the pid once the child has been reaped.
 /// - Destroying (or assigning to) a subprocess whose child has not been

@@ -54,8 +54,9 @@ struct tls_options {
 /// streams made with it keep it alive.
 ///
 /// A server may serve several host names (SNI): add_server_name(host, ctx)
-/// makes connections asking for `host` use `ctx`'s certificate and
-/// verification instead.
+/// makes connections asking for `host` use `ctx`'s certificate, trusted
+/// CAs, verification and ALPN instead. The protocol version and the options
+/// are the default context's (they are settled before the name is known).
 ///
 /// **Thread safety:** a context may be used by streams on any workers at
 /// once; add_server_name must be called before it is used.

@@ -24,13 +24,15 @@ namespace coronet::net {
 /// - Reads and writes have tcp_stream's contract: a timeout
 ///   (std::errc::timed_out) and cancellation; a cancelled or timed-out
 ///   *read* leaves the stream usable (OpenSSL keeps what it decrypted); a
-///   cancelled or timed-out `write_all` may have sent part of the data:
-///   close the stream then. No SIGPIPE.
+///   cancelled or timed-out `write_all` may have sent part of the data and
+///   left part of a TLS record inside OpenSSL: later writes and `shutdown`
+///   then give errc::write_interrupted, and the stream must be closed.
+///   No SIGPIPE.
 /// - The end of the stream is the peer's close_notify (n == 0 from
 ///   read_some, errc::eof from read_exactly). A peer that closes the TCP
 ///   connection without it gives "unexpected eof while reading"
 ///   (tls_category), so a truncation attack is never read as a clean end.
-/// - A peer that goes away during the handshake gives
+/// - A peer that goes away during the handshake (closed or reset) gives
 ///   std::errc::connection_aborted.
 /// - With TLS 1.3 a client's `connect` succeeds before the server has
 ///   checked the client's certificate: a rejected client learns it on its
