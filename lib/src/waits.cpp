@@ -29,11 +29,6 @@ time_point deadline_after(time_point now, duration d) noexcept {
 
 namespace {
 
-// epoll's tag for a process: its slot, and the low bits of its serial's counter.
-std::uint64_t io_tag(const process* p) noexcept {
-    return std::uint64_t{p->slot} | ((p->serial >> 16) << 32);
-}
-
 void arm_timeout(process* p, duration timeout) {
     worker& w = *p->home;
     const time_point deadline = deadline_after(w.rt.now(), timeout);
@@ -331,25 +326,48 @@ void io_wait_suspend(io_wait& w, std::coroutine_handle<> h) {
         p->resume_at = h;
         return;
     }
+    worker& wk = *p->home;
+    if (w.fd < 0) throw std::system_error(EBADF, std::generic_category(), "coronet: wait_io");
+    if (++wk.io_serial == 0) ++wk.io_serial;  // (a tag is never 0)
+    w.tag = std::uint64_t{p->slot} | (std::uint64_t{wk.io_serial} << 32);
     epoll_event ev{};
     ev.events = w.events | EPOLLONESHOT;
-    ev.data.u64 = io_tag(p);
-    w.registered = w.fd;
-    if (::epoll_ctl(p->home->epfd, EPOLL_CTL_ADD, w.fd, &ev) != 0) {
-        // Another process of this worker waits on the same fd (a reader and a
-        // writer of one socket): epoll keys on the descriptor, so a dup of it
-        // is a registration of its own.
-        const int err = errno;
-        if (err != EEXIST)
+    ev.data.u64 = w.tag;
+    const auto fd = static_cast<std::size_t>(w.fd);
+    if (fd >= wk.io_regs.size()) wk.io_regs.resize(std::max(fd + 1, wk.io_regs.size() * 2));
+    worker::io_reg& reg = wk.io_regs[fd];
+    if (reg.armed == 0) {
+        // The worker's lasting registration of fd: re-armed, or added.
+        int rc = -1;
+        if (reg.registered) {
+            rc = ::epoll_ctl(wk.epfd, EPOLL_CTL_MOD, w.fd, &ev);
+            if (rc != 0 && errno == ENOENT) rc = ::epoll_ctl(wk.epfd, EPOLL_CTL_ADD, w.fd, &ev);
+        } else {
+            rc = ::epoll_ctl(wk.epfd, EPOLL_CTL_ADD, w.fd, &ev);
+            if (rc != 0 && errno == EEXIST) rc = ::epoll_ctl(wk.epfd, EPOLL_CTL_MOD, w.fd, &ev);
+        }
+        if (rc != 0) {
+            const int err = errno;
+            reg.registered = false;
             throw std::system_error(err, std::generic_category(), "coronet: wait_io epoll_ctl");
+        }
+        reg.registered = true;
+        reg.armed = w.tag;
+        w.registered = w.fd;
+        w.persistent = true;
+    } else {
+        // Another process of this worker waits on the same fd (a reader and
+        // a writer of one socket): epoll keys on the descriptor, so a dup of
+        // it is a registration of its own, for this wait only.
+        w.persistent = false;
         w.registered = ::fcntl(w.fd, F_DUPFD_CLOEXEC, 0);
-        if (w.registered < 0 || ::epoll_ctl(p->home->epfd, EPOLL_CTL_ADD, w.registered, &ev) != 0) {
+        if (w.registered < 0 || ::epoll_ctl(wk.epfd, EPOLL_CTL_ADD, w.registered, &ev) != 0) {
             const int e = errno;
             if (w.registered >= 0) ::close(w.registered);
             throw std::system_error(e, std::generic_category(), "coronet: wait_io epoll_ctl");
         }
     }
-    ++p->home->io_waiters;
+    ++wk.io_waiters;
     p->waiting = wait_kind::io;
     p->wait_ctx = &w;
     p->resume_at = h;
@@ -364,16 +382,35 @@ std::uint32_t io_wait_take(io_wait& w) {
 
 void io_wait_end(process* p) noexcept {
     auto* w = static_cast<io_wait*>(p->wait_ctx);
-    ::epoll_ctl(p->home->epfd, EPOLL_CTL_DEL, w->registered, nullptr);
-    if (w->registered != w->fd) ::close(w->registered);
-    --p->home->io_waiters;
+    worker& wk = *p->home;
+    if (w->persistent) {
+        worker::io_reg& reg = wk.io_regs[static_cast<std::size_t>(w->fd)];
+        if (reg.armed == w->tag) {
+            reg.armed = 0;
+            if (w->outcome != wait_outcome::ready) {
+                // Not fired (timeout, cancel): disarm, so that the fd's
+                // next readiness wakes nobody. (An event already queued
+                // carries this wait's tag, which no later wait has.)
+                epoll_event ev{};
+                ev.events = EPOLLONESHOT;
+                ev.data.u64 = 0;
+                ::epoll_ctl(wk.epfd, EPOLL_CTL_MOD, w->fd, &ev);
+            }
+        }
+    } else {
+        ::epoll_ctl(wk.epfd, EPOLL_CTL_DEL, w->registered, nullptr);
+        ::close(w->registered);
+    }
+    --wk.io_waiters;
 }
 
 void io_ready_event(worker& w, std::uint64_t tag, std::uint32_t revents) noexcept {
+    if (tag == 0) return;  // a disarmed registration's error or hang-up
     process* p = nullptr;
     w.table.for_slot(static_cast<std::uint32_t>(tag), [&](process* q) { p = q; });
-    if (!p || io_tag(p) != tag || p->waiting != wait_kind::io) return;
+    if (!p || p->waiting != wait_kind::io) return;
     auto* iw = static_cast<io_wait*>(p->wait_ctx);
+    if (iw->tag != tag) return;  // an event of an earlier wait
     iw->revents = revents;
     iw->outcome = wait_outcome::ready;
     io_wait_end(p);

@@ -83,6 +83,18 @@ class worker {
     int epfd = -1;
     int evfd = -1;
     std::uint32_t io_waiters = 0;
+    /// wait_io's registrations, by fd: an fd stays in this worker's epoll
+    /// (EPOLLONESHOT) after its first wait, and the next wait re-arms it
+    /// with EPOLL_CTL_MOD (measured: ADD + DEL 1.7 µs, MOD 0.2 µs). `armed`
+    /// is the tag of the wait it is armed for (0: none). A closed fd leaves
+    /// epoll by itself; a later wait on that number then gets ENOENT from
+    /// MOD and adds it again.
+    struct io_reg {
+        std::uint64_t armed = 0;
+        bool registered = false;
+    };
+    std::vector<io_reg> io_regs;
+    std::uint32_t io_serial = 0;
     std::atomic<std::uint32_t> load{0};
     std::atomic<bool> sleeping{false};
     std::thread thread;

@@ -209,7 +209,9 @@ struct io_wait {
     std::uint32_t revents = 0;  ///< what epoll reported
     duration timeout = infinite;
     wait_outcome outcome = wait_outcome::pending;
-    int registered = -1;  ///< the fd in epoll: fd, or a dup when another process waits on fd
+    int registered = -1;      ///< the fd in epoll: fd, or a dup when another process waits on fd
+    std::uint64_t tag = 0;    ///< epoll's data for this wait (slot and a per-worker serial)
+    bool persistent = false;  ///< armed on the worker's lasting registration of fd
 };
 bool io_wait_ready(io_wait& w);
 void io_wait_suspend(io_wait& w, std::coroutine_handle<> h);
