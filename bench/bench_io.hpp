@@ -1,9 +1,10 @@
 #pragma once
 // Shared by coronet_bench and caf_bench for the I/O rows: the workload sizes
-// (tcp_echo_rt, tcp_throughput, tcp_accepts, and file_read's, which only
-// coronet_bench has), so both executables do the same work, and plain
-// blocking-socket code (no coronet, no CAF) for tcp_accepts' client, which
-// every implementation uses, and for the `blocking-threads` baselines.
+// (tcp_echo_rt, tcp_throughput, tcp_accepts, and those of file_read and the
+// tls_* rows, which only coronet_bench has), so both executables do the same
+// work, and plain blocking-socket code (no coronet, no CAF) for tcp_accepts'
+// client, which every implementation uses, and for the tcp rows'
+// `blocking-threads` baselines (the tls rows' are in bench_tls.hpp).
 //
 // Every socket here is on 127.0.0.1. Blocking sockets get 30 s send and
 // receive timeouts, so a dead peer ends a run with an error, never a hang.
@@ -38,6 +39,11 @@ struct io_sizes {
     int connections = 20'000;                              ///< tcp_accepts
     std::size_t file_bytes = std::size_t{64} << 20;        ///< file_read's file: 64 MiB
     std::size_t file_read_bytes = std::size_t{512} << 20;  ///< read per run: 8 passes
+    // The tls rows, smaller where their crypto makes a run long (the three
+    // of them take about 30 s with --repeat 3 on 2 cores).
+    int tls_round_trips = 50'000;                           ///< tls_echo_rt
+    std::size_t tls_stream_bytes = std::size_t{512} << 20;  ///< tls_throughput: 512 MiB
+    int tls_handshakes = 1'000;                             ///< tls_handshakes
 
     /// Every size / 10; byte counts rounded down to whole 64 KiB chunks.
     void quick() {
@@ -46,6 +52,9 @@ struct io_sizes {
         connections /= 10;
         file_bytes = whole_chunks(file_bytes / 10);
         file_read_bytes = whole_chunks(file_read_bytes / 10);
+        tls_round_trips /= 10;
+        tls_stream_bytes = whole_chunks(tls_stream_bytes / 10);
+        tls_handshakes /= 10;
     }
     static std::size_t whole_chunks(std::size_t bytes) {
         return bytes / stream_chunk * stream_chunk;

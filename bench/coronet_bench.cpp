@@ -6,10 +6,11 @@
 //                      spawn|monitor_down|link_chain|restart|swap|blocking_rt|
 //                      mutex_uncontended|mutex_contended|fanout|chan_pingpong|
 //                      chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt|tcp_throughput|
-//                      tcp_accepts|file_read]
+//                      tcp_accepts|file_read|tls_echo_rt|tls_throughput|tls_handshakes]
 //
-// The I/O rows (tcp_*, file_read) are in coronet_io_bench.cpp; they also print
-// baselines without coronet (impls blocking-threads, sync-pread, io_uring-qd*).
+// The I/O rows (tcp_*, file_read) are in coronet_io_bench.cpp, the TLS rows
+// (tls_*) in coronet_tls_bench.cpp; they also print baselines without coronet
+// (impls blocking-threads, sync-pread, io_uring-qd*).
 
 #include <malloc.h>
 
@@ -28,6 +29,7 @@
 
 #include "bench_report.hpp"
 #include "coronet_io_bench.hpp"
+#include "coronet_tls_bench.hpp"
 
 namespace {
 
@@ -549,6 +551,10 @@ void run(const std::string& name, const sizes& sz, std::uint32_t workers, const 
         bench::run_coronet_io(name, sz.io, workers, impl);
         return;
     }
+    if (bench::is_coronet_tls_row(name)) {
+        bench::run_coronet_tls(name, sz.io, workers, impl);
+        return;
+    }
     coronet::mutex m;  // used by the mutex rows; outlives the runtime's processes
     coronet::runtime rt{{.workers = workers}};
     if (name == "pingpong") {
@@ -672,7 +678,7 @@ int main(int argc, char** argv) {
                 "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|restart|"
                 "swap|blocking_rt|mutex_uncontended|mutex_contended|fanout|chan_pingpong|"
                 "chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt|tcp_throughput|tcp_accepts|"
-                "file_read]\n",
+                "file_read|tls_echo_rt|tls_throughput|tls_handshakes]\n",
                 argv[0]);
             return 2;
         }
@@ -683,17 +689,18 @@ int main(int argc, char** argv) {
               "spawn",       "monitor_down",   "link_chain",          "restart",
               "swap",        "blocking_rt",    "mutex_uncontended",   "mutex_contended",
               "fanout",      "chan_pingpong",  "chan_throughput_1x1", "chan_throughput_NxN",
-              "tcp_echo_rt", "tcp_throughput", "tcp_accepts",         "file_read"}) {
+              "tcp_echo_rt", "tcp_throughput", "tcp_accepts",         "file_read",
+              "tls_echo_rt", "tls_throughput", "tls_handshakes"}) {
             if (!only.empty() && only != name) continue;
             run(name, sz, 1, "coronet");
             // The same work with the two processes on different workers (cross-thread path):
             // monitor_down's targets on the other worker, link_chain's nodes alternating,
             // mutex_contended's contenders two per worker, fanout's subscribers alternating,
             // chan_pingpong's pong and chan_throughput's consumers on the other worker
-            // (NxN: two producers and two consumers per worker), the tcp rows' server on the
-            // other worker. blocking_rt, mutex_uncontended, tcp_accepts (one acceptor against a
-            // plain connector thread) and file_read have a single process, so a second worker
-            // would only sit idle.
+            // (NxN: two producers and two consumers per worker), the tcp and tls rows' server
+            // on the other worker. blocking_rt, mutex_uncontended, tcp_accepts (one acceptor
+            // against a plain connector thread) and file_read have a single process, so a second
+            // worker would only sit idle.
             const std::string n = name;
             if (n != "ring" && n != "spawn" && n != "blocking_rt" && n != "mutex_uncontended" &&
                 n != "tcp_accepts" && n != "file_read")

@@ -133,6 +133,7 @@ awk '
     key = $2 " " $4
     if (!(key in seen)) { seen[key] = 1; order[++rows] = key }
     if (length($2) > bench_width) bench_width = length($2)
+    if (length($4) > metric_width) metric_width = length($4)
     value[key, $3] = $5
     if ($3 == "coronet-2w") have_2w = 1
     # Any other impl (e.g. std-async, a baseline without CAF) is listed
@@ -145,10 +146,12 @@ awk '
   }
   END {
     if (rows == 0) { print "no results"; exit 1 }
-    # The benchmark column is 14 wide, or as wide as the longest name.
+    # The benchmark and metric columns are 14 wide, or as wide as the
+    # longest name (tls_handshakes handshakes_per_s).
     bw = (bench_width > 14) ? bench_width : 14
-    fmt = "%-" bw "s %-14s %14s %14s %14s %8s\n"
-    if (have_2w) fmt = "%-" bw "s %-14s %14s %14s %14s %14s %8s\n"
+    mw = (metric_width > 14) ? metric_width : 14
+    fmt = "%-" bw "s %-" mw "s %14s %14s %14s %8s\n"
+    if (have_2w) fmt = "%-" bw "s %-" mw "s %14s %14s %14s %14s %8s\n"
     if (have_2w)
       printf fmt, "benchmark", "metric", "coronet", "coronet-2w", "caf-1t",
         "caf-2t", "ratio"
@@ -170,7 +173,7 @@ awk '
       print "other baselines (not in the ratio):"
       for (i = 1; i <= extras; i++) {
         split(extra_key[i], part, " ")
-        printf "%-" bw "s %-14s %17s %14s\n", part[1], part[2], extra_impl[i],
+        printf "%-" bw "s %-" mw "s %17s %14s\n", part[1], part[2], extra_impl[i],
           value[extra_key[i], extra_impl[i]]
       }
     }
