@@ -20,6 +20,7 @@
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 
+#include "net_test_helpers.hpp"
 #include "test_runtime.hpp"
 
 using namespace coronet;
@@ -157,18 +158,12 @@ task<std::string> closed_file() {
     co_return msg(r.ec) + ", " + msg(w.ec) + ", " + (s ? "size (wrong)" : s.error().message());
 }
 
-std::uint64_t fnv(std::uint64_t h, const char* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i)
-        h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
-    return h;
-}
-
 /// Writes `total` pseudo-random bytes in uneven pieces, then reads them
 /// back in one read_exactly and in read_some pieces: the three hashes.
 task<std::string> big_round_trip(std::string path, std::size_t total) {
     auto f = co_await file::open(path, file_flags::read_write | file_flags::create);
     if (!f) co_return f.error().message();
-    std::uint64_t written = 1469598103934665603ull;
+    std::uint64_t written = fnv_seed;
     std::vector<char> piece(3 * (1 << 20) + 12345);  // not a multiple of the job size
     std::uint32_t x = 1;
     for (std::size_t sent = 0; sent < total;) {
@@ -187,9 +182,9 @@ task<std::string> big_round_trip(std::string path, std::size_t total) {
     (void)co_await f->seek(0);
     std::vector<char> all(total);
     const io_result r = co_await f->read_exactly(std::span<char>(all));
-    const std::uint64_t exact = fnv(1469598103934665603ull, all.data(), r.n);
+    const std::uint64_t exact = fnv(fnv_seed, all.data(), r.n);
     (void)co_await f->seek(0);
-    std::uint64_t pieces = 1469598103934665603ull;
+    std::uint64_t pieces = fnv_seed;
     std::size_t count = 0;
     for (;;) {
         const io_result s = co_await f->read_some(std::span<char>(piece));

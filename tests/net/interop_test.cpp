@@ -13,6 +13,7 @@
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 
+#include "net_test_helpers.hpp"
 #include "test_runtime.hpp"
 
 using namespace coronet;
@@ -20,10 +21,6 @@ using namespace coronet::net;
 using namespace coronet::test;
 
 namespace {
-
-std::string cert(const char* name) {
-    return std::string(CORONET_TEST_CERTS_DIR) + "/" + name;
-}
 
 tls_context make_ctx(tls_role role, bool with_cert) {
     tls_options o;
@@ -46,18 +43,6 @@ subprocess tool(std::vector<std::string> argv) {
     INFO(program << ": " << p.error().message());
     REQUIRE(p);
     return std::move(*p);
-}
-
-/// Everything a pipe gives until the end, or the error in <>.
-task<std::string> read_to_end(pipe_reader* r) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        const io_result s = co_await r->read_some(std::span<char>(buf), 20s);
-        if (s.ec) co_return out + "<" + s.ec.message() + ">";
-        if (s.n == 0) co_return out;
-        out.append(buf, s.n);
-    }
 }
 
 /// How the tool ended (killed if it does not end within 20 s).

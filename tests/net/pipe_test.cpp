@@ -12,6 +12,7 @@
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 
+#include "net_test_helpers.hpp"
 #include "test_runtime.hpp"
 
 using namespace coronet;
@@ -55,42 +56,6 @@ task<std::string> reads_to_the_end(pipe_reader r) {
     out += again.n == 0 && !again.ec ? "|end again" : "|not the end (wrong)";
     const io_result past = co_await r.read_exactly(std::span<char>(buf, 1), 10s);
     co_return out + "|" + msg(past.ec);
-}
-
-std::uint64_t fnv(std::uint64_t h, const char* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i)
-        h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
-    return h;
-}
-
-task<std::uint64_t> sends_pattern(pipe_writer w, std::size_t total) {
-    std::uint64_t h = 1469598103934665603ull;
-    std::vector<char> chunk(50'000);  // not a divisor of the pipe's buffer
-    std::uint32_t x = 7;
-    for (std::size_t sent = 0; sent < total;) {
-        const std::size_t n = std::min(chunk.size(), total - sent);
-        for (std::size_t i = 0; i < n; ++i) {
-            x = x * 1664525u + 1013904223u;
-            chunk[i] = static_cast<char>(x >> 24);
-        }
-        h = fnv(h, chunk.data(), n);
-        const io_result r = co_await w.write_all(std::span<const char>(chunk.data(), n), 30s);
-        if (r.ec) co_return 0;
-        sent += n;
-    }
-    co_return h;
-}
-
-task<std::uint64_t> hashes_all(pipe_reader r, std::size_t* count) {
-    std::uint64_t h = 1469598103934665603ull;
-    std::vector<char> buf(1 << 16);
-    for (;;) {
-        const io_result s = co_await r.read_some(std::span<char>(buf), 30s);
-        if (s.ec || s.n == 0) break;
-        *count += s.n;
-        h = fnv(h, buf.data(), s.n);
-    }
-    co_return h;
 }
 
 task<std::string> writes_into_closed(pipe_writer w) {
@@ -168,9 +133,9 @@ TEST_CASE("pipe: 4 MiB between processes on two workers arrive intact (checksum)
     std::size_t count = 0;
     constexpr std::size_t total = std::size_t{4} << 20;
     auto reader =
-        rt.spawn_opt(spawn_options{placement::pinned(0)}, hashes_all, std::move(p.reader), &count);
-    auto writer = rt.spawn_opt(spawn_options{placement::pinned(1)}, sends_pattern,
-                               std::move(p.writer), total);
+        rt.spawn_opt(spawn_options{placement::pinned(0)}, hash_to_end, std::move(p.reader), &count);
+    auto writer = rt.spawn_opt(spawn_options{placement::pinned(1)}, write_pattern,
+                               std::move(p.writer), total, std::size_t{50000}, 7u);
     rt.run();
     CHECK(count == total);
     CHECK(writer.value() != 0);

@@ -19,6 +19,7 @@
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 
+#include "net_test_helpers.hpp"
 #include "test_runtime.hpp"
 
 using namespace coronet;
@@ -38,18 +39,6 @@ std::string msg(std::error_code ec) {
     return ec ? ec.message() : "ok";
 }
 
-/// Everything `r` gives until the end (or "<error>").
-task<std::string> read_to_end(pipe_reader* r) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        const io_result s = co_await r->read_some(std::span<char>(buf), 30s);
-        if (s.ec) co_return out + "<" + s.ec.message() + ">";
-        if (s.n == 0) co_return out;
-        out.append(buf, s.n);
-    }
-}
-
 /// Standard output, then " | " and how the child ended.
 task<std::string> output_and_status(subprocess p) {
     std::string out = co_await read_to_end(&p.out());
@@ -63,44 +52,6 @@ task<std::string> out_err_status(subprocess p) {
     const std::string err = co_await read_to_end(&p.err());
     auto st = co_await p.wait(30s);
     co_return "out=" + out + "err=" + err + (st ? st->to_string() : st.error().message());
-}
-
-std::uint64_t fnv(std::uint64_t h, const char* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i)
-        h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
-    return h;
-}
-
-/// Writes `total` pseudo-random bytes, then closes: the child sees its end.
-task<std::uint64_t> feeds(pipe_writer w, std::size_t total) {
-    std::uint64_t h = 1469598103934665603ull;
-    std::vector<char> chunk(100'000);
-    std::uint32_t x = 99;
-    for (std::size_t sent = 0; sent < total;) {
-        const std::size_t n = std::min(chunk.size(), total - sent);
-        for (std::size_t i = 0; i < n; ++i) {
-            x = x * 1664525u + 1013904223u;
-            chunk[i] = static_cast<char>(x >> 24);
-        }
-        h = fnv(h, chunk.data(), n);
-        const io_result r = co_await w.write_all(std::span<const char>(chunk.data(), n), 30s);
-        if (r.ec) co_return 0;
-        sent += n;
-    }
-    w.close();
-    co_return h;
-}
-
-task<std::uint64_t> hashes(pipe_reader r, std::size_t* count) {
-    std::uint64_t h = 1469598103934665603ull;
-    std::vector<char> buf(1 << 16);
-    for (;;) {
-        const io_result s = co_await r.read_some(std::span<char>(buf), 30s);
-        if (s.ec || s.n == 0) break;
-        *count += s.n;
-        h = fnv(h, buf.data(), s.n);
-    }
-    co_return h;
 }
 
 task<std::string> waits(subprocess p) {
@@ -210,10 +161,10 @@ TEST_CASE(
     runtime rt(real_config(2));
     subprocess cat = start_ok("cat", {});
     std::size_t count = 0;
-    auto writer =
-        rt.spawn_opt(spawn_options{placement::pinned(0)}, feeds, std::move(cat.in()), total);
-    auto reader =
-        rt.spawn_opt(spawn_options{placement::pinned(1)}, hashes, std::move(cat.out()), &count);
+    auto writer = rt.spawn_opt(spawn_options{placement::pinned(0)}, write_pattern,
+                               std::move(cat.in()), total, std::size_t{100000}, 99u);
+    auto reader = rt.spawn_opt(spawn_options{placement::pinned(1)}, hash_to_end,
+                               std::move(cat.out()), &count);
     auto status = rt.spawn(waits, std::move(cat));
     rt.run();
     CHECK(count == total);

@@ -14,6 +14,7 @@
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 
+#include "net_test_helpers.hpp"
 #include "test_runtime.hpp"
 
 using namespace coronet;
@@ -135,15 +136,9 @@ task<std::string> writes_into_reset(address to) {
     co_return out;
 }
 
-std::uint64_t fnv(std::uint64_t h, const char* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i)
-        h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
-    return h;
-}
-
 task<std::uint64_t> hash_all(tcp_listener* l) {
     auto c = co_await l->accept(10s);
-    std::uint64_t h = 1469598103934665603ull;
+    std::uint64_t h = fnv_seed;
     std::vector<char> buf(1 << 16);
     for (;;) {
         const io_result r = co_await c->read_some(std::span<char>(buf), 60s);
@@ -155,7 +150,7 @@ task<std::uint64_t> hash_all(tcp_listener* l) {
 
 task<std::uint64_t> send_pattern(address to, std::size_t total) {
     auto c = co_await tcp_stream::connect(to, 10s);
-    std::uint64_t h = 1469598103934665603ull;
+    std::uint64_t h = fnv_seed;
     std::vector<char> chunk(1 << 16);
     std::uint32_t x = 12345;
     for (std::size_t sent = 0; sent < total; sent += chunk.size()) {

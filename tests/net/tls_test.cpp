@@ -16,6 +16,7 @@
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 
+#include "net_test_helpers.hpp"
 #include "test_runtime.hpp"
 
 using namespace coronet;
@@ -23,10 +24,6 @@ using namespace coronet::net;
 using namespace coronet::test;
 
 namespace {
-
-std::string cert(const char* name) {
-    return std::string(CORONET_TEST_CERTS_DIR) + "/" + name;
-}
 
 tls_context server_ctx(tls_verify verify = tls_verify::require_peer,
                        const char* chain = "server.pem", const char* key = "server.key",
@@ -272,12 +269,6 @@ TEST_CASE("tls: context errors name the file and OpenSSL's reason", "[net][tls]"
 
 namespace {
 
-std::uint64_t fnv(std::uint64_t h, const char* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i)
-        h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
-    return h;
-}
-
 /// A connected TLS pair inside one process: {client, server}.
 task<std::pair<tls_stream, tls_stream>> tls_pair(tcp_listener* l, tls_context cctx,
                                                  tls_context sctx) {
@@ -296,7 +287,7 @@ task<std::pair<tls_stream, tls_stream>> tls_pair(tcp_listener* l, tls_context cc
 
 /// Writes `total` pseudo-random bytes; their hash.
 task<std::uint64_t> pump_out(tls_stream* s, std::size_t total, std::uint32_t seed) {
-    std::uint64_t h = 1469598103934665603ull;
+    std::uint64_t h = fnv_seed;
     std::vector<char> chunk(40000);  // not a multiple of a TLS record
     for (std::size_t sent = 0; sent < total; sent += chunk.size()) {
         for (auto& ch : chunk) {
@@ -312,7 +303,7 @@ task<std::uint64_t> pump_out(tls_stream* s, std::size_t total, std::uint32_t see
 
 /// Reads `total` bytes; their hash.
 task<std::uint64_t> pump_in(tls_stream* s, std::size_t total) {
-    std::uint64_t h = 1469598103934665603ull;
+    std::uint64_t h = fnv_seed;
     std::vector<char> buf(1 << 16);
     std::size_t got = 0;
     while (got < total) {
