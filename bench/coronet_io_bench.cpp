@@ -191,6 +191,24 @@ task<void> pool_read(bench::read_job j, bench::read_stats* out) {
     *out = bench::read_stats_of(j, io_clock::now() - t0);
 }
 
+/// The same reads through coronet::net::file::read_at: a page-cache hit is
+/// served on the worker (preadv2 RWF_NOWAIT), a miss goes to the pool. (The
+/// file is already unlinked: opened again through /proc/self/fd.)
+task<void> file_api_read(bench::read_job j, bench::read_stats* out) {
+    auto f =
+        co_await net::file::open("/proc/self/fd/" + std::to_string(j.fd), net::file_flags::read);
+    if (!f) throw std::system_error(f.error(), "file_read: open");
+    std::vector<char> buf(j.chunk);
+    const auto t0 = io_clock::now();
+    for (std::size_t pos = 0; pos < j.total; pos += j.chunk) {
+        const std::size_t off = j.offset(pos);
+        const net::io_result r = co_await f->read_at(off, std::span<char>(buf));
+        if (r.ec || r.n != j.chunk || !bench::chunk_ok(buf.data(), off, j.chunk))
+            throw std::runtime_error("file_read: a wrong file::read_at");
+    }
+    *out = bench::read_stats_of(j, io_clock::now() - t0);
+}
+
 #ifdef CORONET_BENCH_HAVE_URING
 
 /// Closes a descriptor when it goes out of scope.
@@ -246,7 +264,13 @@ void file_read(const bench::io_sizes& sz) {
             rt.spawn(pool_read, job, &s);
             rt.run();
         }
-        report_read(name, "coronet", s);
+        report_read(name, "coronet-pool", s);
+        {
+            coronet::runtime rt{{.workers = 1}};
+            rt.spawn(file_api_read, job, &s);
+            rt.run();
+        }
+        report_read(name, "coronet-file", s);
         report_read(name, "sync-pread", bench::sync_pread(job));
 #ifdef CORONET_BENCH_HAVE_URING
         for (const unsigned depth : {1u, 8u}) {
