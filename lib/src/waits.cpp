@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "coronet/blocking.hpp"
+#include "coronet/detail/remote_route.hpp"
 #include "coronet/hot_swap.hpp"
 #include "coronet/self.hpp"
 #include "internal/core.hpp"
@@ -419,6 +420,18 @@ void io_ready_event(worker& w, std::uint64_t tag, std::uint32_t revents) noexcep
 
 // ---------------------------------------------------------------- send
 
+void set_remote_router(runtime& rt, remote_router* r) noexcept {
+    rt.impl()->router.store(r, std::memory_order_release);
+}
+
+void deliver_remote(runtime& rt, const pid& to, message* m) {
+    if (to.node != rt.impl()->node) {  // (never routed out again)
+        rt.impl()->dead_letter(to, m);
+        return;
+    }
+    send_impl(rt.impl(), to, m);
+}
+
 namespace {
 
 /// The common part of a send: the home worker of `to` with `m` addressed to
@@ -431,8 +444,15 @@ worker* route(runtime_impl* rt_in, const pid& to, message* m) {
         throw std::logic_error("coronet::send outside a process needs runtime::send");
     }
     if (!rt->is_local(to) || (here && here->drop_sends)) {
-        // No route (distribution plugs in here), or sent by a killed process
-        // while its frame is destroyed (LT-5: dropped and traced).
+        if (to.node != rt->node && to && !(here && here->drop_sends)) {
+            if (remote_router* r = rt->router.load(std::memory_order_acquire)) {
+                r->route(to, m);  // another node's process: the distribution layer's
+                return nullptr;
+            }
+        }
+        // No route (no distribution layer, or a pid of an earlier
+        // incarnation of this node), or sent by a killed process while its
+        // frame is destroyed (LT-5: dropped and traced).
         rt->dead_letter(to, m);
         return nullptr;
     }

@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "coronet/detail/remote_route.hpp"
 #include "coronet/runtime.hpp"
 #include "internal/worker.hpp"
 
@@ -68,6 +69,7 @@ class runtime_impl {
     std::atomic<std::uint64_t> exited{0};
     std::atomic<std::int64_t> roots{0};
     std::atomic<bool> stopping{false};
+    std::atomic<remote_router*> router{nullptr};  ///< other nodes' pids (remote_route.hpp)
     bool threads_started = false;
     bool shut_down = false;
     int master_ep = -1;

@@ -12,7 +12,20 @@
 
 #include "coronet/detail/type_name.hpp"
 
+namespace coronet {
+class wire_writer;
+}
+
 namespace coronet::detail {
+
+/// How a message type crosses nodes: CORONET_SERIALIZABLE (serialize.hpp)
+/// specializes this with the type's wire name and encoder. Unspecialized:
+/// the type stays on its node.
+template <class T>
+struct wire_type {
+    static constexpr std::string_view name{};
+    static constexpr void (*encode)(const void* value, wire_writer& w) = nullptr;
+};
 
 /// How a message is routed by the worker that receives it.
 enum class msg_kind : std::uint8_t { user, signal };
@@ -24,6 +37,8 @@ struct msg_type {
     std::string_view name;
     bool in_place;
     msg_kind kind;
+    void (*encode)(const void* value, wire_writer& w);  ///< null: cannot leave the node
+    std::string_view wire_name;                         ///< its name on the wire ("" if none)
 };
 
 inline constexpr std::size_t message_inline_size = 32;
@@ -92,7 +107,8 @@ void destroy_value(void* p) noexcept {
 }
 
 template <class T, msg_kind Kind = msg_kind::user>
-inline constexpr msg_type msg_type_of{&destroy_value<T>, type_name<T>(), fits_inline<T>, Kind};
+inline constexpr msg_type msg_type_of{&destroy_value<T>,    type_name<T>(),    fits_inline<T>, Kind,
+                                      wire_type<T>::encode, wire_type<T>::name};
 
 /// Node allocation from a per-thread free list (bounded; overflow goes to
 /// the heap). Never throws except std::bad_alloc.
