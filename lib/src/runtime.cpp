@@ -312,6 +312,9 @@ std::uint32_t runtime::workers() const noexcept {
 std::uint64_t runtime::node_id() const noexcept {
     return impl_->node;
 }
+const std::string& runtime::node_name() const noexcept {
+    return impl_->cfg.node_name;
+}
 std::uint32_t runtime::incarnation() const noexcept {
     return impl_->incarnation;
 }

@@ -18,6 +18,8 @@ class category final : public std::error_category {
                 return "stream not open";
             case errc::truncated:
                 return "end of stream inside a frame";
+            case errc::incompatible_peer:
+                return "the peer is a node of another wire version";
             case errc::write_interrupted:
                 return "an earlier write was interrupted part-way; nothing more can be written";
         }

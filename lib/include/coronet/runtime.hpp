@@ -144,6 +144,8 @@ class runtime {
     /// This node's id (hash of node_name) and incarnation.
     std::uint64_t node_id() const noexcept;
     std::uint32_t incarnation() const noexcept;
+    /// runtime_config::node_name.
+    const std::string& node_name() const noexcept;
     /// Counters.
     runtime_stats stats() const noexcept;
     /// Number of processes alive (spawned and not exited).

@@ -18,6 +18,7 @@ enum class errc {
     not_connected,      ///< the stream is closed (or was moved from)
     truncated,          ///< the peer closed inside a frame
     write_interrupted,  ///< an earlier write gave up half-way: writing is out of step
+    incompatible_peer,  ///< a node of another wire version (or application)
 };
 
 const std::error_category& net_category() noexcept;

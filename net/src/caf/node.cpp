@@ -1,0 +1,327 @@
+// node: coronet's distribution over CAF 0.17 (the only CAF code of coronet;
+// see docs/caf017/FINDINGS.md for what was measured about CAF).
+//
+// Each node has one CAF actor_system with its middleman and one
+// actor_companion, the gateway, published on the listen port. A connect is
+// remote_actor plus a hello exchange, which maps the peer's coronet node id
+// (from its name) to its gateway's handle. A send to a pid of another node
+// goes through the runtime's remote route (node_router below): the message
+// is encoded (serialize.hpp) into an envelope string and sent to the peer's
+// gateway with send_as; the peer's gateway, on CAF's network thread (one,
+// with middleman.workers = 0), decodes it and delivers it into the target's
+// mailbox (deliver_remote). Control messages (hello, whereis) are CAF
+// atoms with strings and integers, which CAF carries without registration.
+
+#include "coronet/net/node.hpp"
+
+#include <caf/actor_companion.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/scoped_execution_unit.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "coronet/detail/remote_route.hpp"
+#include "coronet/receive.hpp"
+#include "coronet/runtime.hpp"
+#include "coronet/self.hpp"
+#include "coronet/serialize.hpp"
+
+namespace coronet::net::wire {
+
+/// The answer to a whereis, sent to the asking process like any message.
+struct whereis_reply {
+    std::uint64_t id = 0;
+    pid found;
+    template <class F>
+    friend void fields(F& f, whereis_reply& r) {
+        f(r.id, r.found);
+    }
+};
+
+}  // namespace coronet::net::wire
+
+CORONET_SERIALIZABLE(coronet::net::wire::whereis_reply, "coronet.node.whereis_reply");
+
+namespace coronet::net {
+
+namespace {
+
+/// The envelope's version: nodes of another version refuse each other
+/// (middleman.app-identifiers), and an envelope of another version is
+/// dropped with a log line.
+constexpr std::uint8_t envelope_version = 1;
+constexpr const char* app_identifier = "coronet-wire-1";
+
+// (CAF 0.17 atoms: at most 10 characters.)
+constexpr caf::atom_value hello_atom = caf::atom("c.hello");
+constexpr caf::atom_value hello_back_atom = caf::atom("c.hello2");
+constexpr caf::atom_value msg_atom = caf::atom("c.msg");
+constexpr caf::atom_value whereis_atom = caf::atom("c.whereis");
+
+caf::timespan to_timespan(duration d) {
+    return std::chrono::duration_cast<caf::timespan>(d);
+}
+
+struct node_config : caf::actor_system_config {
+    explicit node_config(const node_options& o) {
+        load<caf::io::middleman>();
+        // The latency settings (docs/caf017/FINDINGS.md): the gateway's
+        // handler runs on the one network thread, no scheduling hop.
+        set("scheduler.policy", caf::atom("sharing"));
+        set("scheduler.max-threads", std::size_t{1});
+        set("scheduler.max-throughput", std::size_t{100});
+        set("middleman.workers", std::size_t{0});
+        set("middleman.heartbeat-interval", to_timespan(o.heartbeat));
+        set("middleman.connection-timeout", to_timespan(o.connection_timeout));
+        set("middleman.app-identifiers", std::vector<std::string>{app_identifier});
+        set("logger.verbosity", caf::atom("quiet"));
+    }
+};
+
+std::string pid_bytes(const pid& p) {
+    std::string out;
+    wire_writer w(out);
+    wire_write(w, p);
+    return out;
+}
+
+pid pid_of_bytes(const std::string& s) {
+    wire_reader r(s);
+    pid p;
+    wire_read(r, p);
+    return p;
+}
+
+void log_drop(const std::string& why) {
+    std::fprintf(stderr, "coronet node: dropped a message: %s\n", why.c_str());
+}
+
+}  // namespace
+
+struct node::impl final : detail::remote_router {
+    runtime& rt;
+    node_options options;
+    std::string name;
+    node_config cfg;
+    caf::actor_system sys;
+    caf::actor gateway;
+    caf::actor_companion* companion = nullptr;
+    std::uint16_t port = 0;
+
+    struct peer {
+        std::string name;
+        caf::actor gateway;
+    };
+    mutable std::shared_mutex peers_m;
+    std::map<std::uint64_t, peer> peers;  ///< by coronet node id
+
+    std::mutex hello_m;  ///< connect's wait for the peer's hello back
+    std::condition_variable hello_cv;
+    std::map<std::uint64_t, std::string> hello_backs;  ///< connect id -> peer name
+
+    std::atomic<std::uint64_t> next_id{1};
+
+    impl(runtime& r, node_options o)
+        : rt(r), options(std::move(o)), name(r.node_name()), cfg(options), sys(cfg) {}
+
+    impl(const impl&) = delete;
+    impl& operator=(const impl&) = delete;
+    ~impl() = default;
+
+    void add_peer(std::uint64_t id, std::string peer_name, caf::actor gw) {
+        const std::unique_lock lock(peers_m);
+        peers[id] = peer{std::move(peer_name), std::move(gw)};
+    }
+
+    caf::actor gateway_of(std::uint64_t node_id) const {
+        const std::shared_lock lock(peers_m);
+        const auto it = peers.find(node_id);
+        return it == peers.end() ? caf::actor() : it->second.gateway;
+    }
+
+    caf::actor gateway_named(const std::string& n) const {
+        const std::shared_lock lock(peers_m);
+        for (const auto& [id, p] : peers)
+            if (p.name == n) return p.gateway;
+        return {};
+    }
+
+    // remote_router: any sending thread.
+    void route(const pid& to, detail::message* m) override {
+        std::string envelope;
+        wire_writer w(envelope);
+        w.integer(envelope_version);
+        wire_write(w, to);
+        try {
+            encode_message(*m, envelope);
+        } catch (...) {
+            detail::free_message(m);
+            throw;
+        }
+        const caf::actor gw = gateway_of(to.node);
+        if (!gw) {
+            detail::deliver_remote(rt, to, m);  // not connected: a traced dead letter
+            return;
+        }
+        detail::free_message(m);
+        caf::send_as(gateway, gw, msg_atom, std::move(envelope));
+    }
+
+    // The gateway's mailbox: CAF's network thread.
+    void on_message(caf::mailbox_element& x) {
+        auto& c = x.content();
+        try {
+            if (c.match_elements<caf::atom_value, std::string>() &&
+                c.get_as<caf::atom_value>(0) == msg_atom) {
+                deliver(c.get_as<std::string>(1));
+            } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t,
+                                        std::uint64_t>() &&
+                       c.get_as<caf::atom_value>(0) == hello_atom) {
+                // A node connected: remember it, and say who we are.
+                const auto gw = caf::actor_cast<caf::actor>(x.sender);
+                add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1), gw);
+                caf::send_as(gateway, gw, hello_back_atom, name, rt.node_id(),
+                             c.get_as<std::uint64_t>(3));
+            } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t,
+                                        std::uint64_t>() &&
+                       c.get_as<caf::atom_value>(0) == hello_back_atom) {
+                add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1),
+                         caf::actor_cast<caf::actor>(x.sender));
+                {
+                    const std::lock_guard lock(hello_m);
+                    hello_backs[c.get_as<std::uint64_t>(3)] = c.get_as<std::string>(1);
+                }
+                hello_cv.notify_all();
+            } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t,
+                                        std::string>() &&
+                       c.get_as<caf::atom_value>(0) == whereis_atom) {
+                const pid asker = pid_of_bytes(c.get_as<std::string>(3));
+                const std::optional<pid> found = rt.whereis(c.get_as<std::string>(1));
+                rt.send(asker,
+                        wire::whereis_reply{c.get_as<std::uint64_t>(2), found.value_or(pid{})});
+            } else if (c.match_elements<caf::down_msg>() || c.match_elements<caf::exit_msg>()) {
+                // (node loss: remote monitors are to come)
+            } else {
+                log_drop("an unknown control message " + c.stringify());
+            }
+        } catch (const std::exception& e) {
+            log_drop(e.what());  // never throws into CAF's network thread
+        }
+    }
+
+    void deliver(const std::string& envelope) {
+        wire_reader r(envelope);
+        const auto version = r.integer<std::uint8_t>();
+        if (version != envelope_version)
+            throw wire_error("an envelope of version " + std::to_string(version));
+        pid to;
+        wire_read(r, to);
+        const std::size_t header = envelope.size() - r.remaining();
+        detail::message* m = decode_message(std::string_view(envelope).substr(header));
+        detail::deliver_remote(rt, to, m);
+    }
+};
+
+std::unique_ptr<node> node::start(runtime& rt, node_options options) {
+    if (options.listen_host != "127.0.0.1" && options.listen_host != "::1" &&
+        options.listen_host != "localhost")
+        throw std::system_error(std::make_error_code(std::errc::operation_not_permitted),
+                                "coronet node: listening beyond loopback needs TLS between "
+                                "nodes, which is not there yet");
+    auto p = std::make_unique<impl>(rt, std::move(options));
+    p->gateway = p->sys.spawn<caf::actor_companion>();
+    p->companion =
+        static_cast<caf::actor_companion*>(caf::actor_cast<caf::abstract_actor*>(p->gateway));
+    impl* self = p.get();
+    p->companion->on_enqueue([self](caf::mailbox_element_ptr x) {
+        if (x) self->on_message(*x);
+    });
+    auto port = p->sys.middleman().publish(p->gateway, p->options.port,
+                                           p->options.listen_host.c_str(), true);
+    if (!port) {
+        const std::string why = p->sys.render(port.error());
+        caf::scoped_execution_unit ctx{&p->sys};
+        p->companion->cleanup(caf::make_error(caf::exit_reason::user_shutdown), &ctx);
+        throw std::system_error(std::make_error_code(std::errc::address_in_use),
+                                "coronet node: cannot listen: " + why);
+    }
+    p->port = *port;
+    detail::set_remote_router(rt, p.get());
+    return std::unique_ptr<node>(new node(std::move(p)));
+}
+
+node::node(std::unique_ptr<impl> p) noexcept : p_(std::move(p)) {}
+
+node::~node() {
+    detail::set_remote_router(p_->rt, nullptr);
+    // (docs/caf017/FINDINGS.md: only cleanup lets ~actor_system end.)
+    p_->companion->on_enqueue([](caf::mailbox_element_ptr) {});
+    caf::scoped_execution_unit ctx{&p_->sys};
+    p_->companion->cleanup(caf::make_error(caf::exit_reason::user_shutdown), &ctx);
+    {
+        const std::unique_lock lock(p_->peers_m);
+        p_->peers.clear();
+    }
+    p_->gateway = caf::actor();
+}
+
+std::uint16_t node::port() const noexcept {
+    return p_->port;
+}
+
+const std::string& node::name() const noexcept {
+    return p_->name;
+}
+
+result<std::string> node::connect(const std::string& host, std::uint16_t port) {
+    auto gw = p_->sys.middleman().remote_actor(host, port);
+    if (!gw) {
+        const std::string why = p_->sys.render(gw.error());
+        std::fprintf(stderr, "coronet node %s: connect to %s:%u failed: %s\n", p_->name.c_str(),
+                     host.c_str(), static_cast<unsigned>(port), why.c_str());
+        if (why.find("incompatible_application_ids") != std::string::npos)
+            return make_error_code(errc::incompatible_peer);
+        return std::make_error_code(std::errc::connection_refused);
+    }
+    const std::uint64_t id = p_->next_id++;
+    caf::send_as(p_->gateway, *gw, hello_atom, p_->name, p_->rt.node_id(), id);
+    std::unique_lock lock(p_->hello_m);
+    if (!p_->hello_cv.wait_for(lock, std::chrono::seconds(5),
+                               [&] { return p_->hello_backs.count(id) != 0; }))
+        return std::make_error_code(std::errc::timed_out);
+    std::string peer = std::move(p_->hello_backs[id]);
+    p_->hello_backs.erase(id);
+    return peer;
+}
+
+std::vector<std::string> node::peers() const {
+    const std::shared_lock lock(p_->peers_m);
+    std::vector<std::string> out;
+    for (const auto& [id, p] : p_->peers) out.push_back(p.name);
+    return out;
+}
+
+task<std::optional<pid>> node::whereis(std::string node_name, std::string name, duration timeout) {
+    const caf::actor gw = p_->gateway_named(node_name);
+    if (!gw) co_return std::nullopt;
+    const std::uint64_t id = p_->next_id++;
+    caf::send_as(p_->gateway, gw, whereis_atom, name, id, pid_bytes(self().id()));
+    auto r = co_await self().receive_for(
+        timeout, guard([id](const wire::whereis_reply& w) { return w.id == id; },
+                       [](wire::whereis_reply w) { return w.found; }));
+    if (!r || !*r) co_return std::nullopt;
+    co_return *r;
+}
+
+}  // namespace coronet::net

@@ -1,0 +1,137 @@
+// Nodes over CAF (node.hpp), two in one program: two runtimes with their
+// own node names and actor systems, joined over loopback TCP. Real clock:
+// tagged [net][node]. (Multi-process tests come with the test-node program.)
+
+#include <coronet/net/node.hpp>
+
+#include <string>
+#include <thread>
+#include <catch2/catch.hpp>
+#include <coronet/names.hpp>
+#include <coronet/runtime.hpp>
+#include <coronet/self.hpp>
+#include <coronet/serialize.hpp>
+
+#include "test_runtime.hpp"
+
+namespace nodetest {
+
+struct ping {
+    coronet::pid from;
+    std::string text;
+    template <class F>
+    friend void fields(F& f, ping& p) {
+        f(p.from, p.text);
+    }
+};
+
+struct pong {
+    std::string text;
+    template <class F>
+    friend void fields(F& f, pong& p) {
+        f(p.text);
+    }
+};
+
+struct stays_home {
+    int x = 0;
+};
+
+}  // namespace nodetest
+
+CORONET_SERIALIZABLE(nodetest::ping, "coronet.test.node.ping");
+CORONET_SERIALIZABLE(nodetest::pong, "coronet.test.node.pong");
+
+namespace {
+
+using namespace coronet;
+using namespace coronet::net;
+using namespace coronet::test;
+using nodetest::ping;
+using nodetest::pong;
+
+runtime_config named(const char* name) {
+    runtime_config c = real_config(1);
+    c.node_name = name;
+    return c;
+}
+
+/// Answers `n` pings, registered as "echo".
+task<void> echo_server(int n) {
+    register_name("echo", self().id());
+    for (int i = 0; i < n; ++i) {
+        const ping p = co_await self().receive<ping>();
+        send(p.from, pong{"pong: " + p.text});
+    }
+}
+
+task<std::string> client(node* here) {
+    auto echo = co_await here->whereis("beta", "echo", 5s);
+    if (!echo) co_return "echo not found";
+    std::string out =
+        echo->node != self().id().node ? "found on another node" : "found here (wrong)";
+    try {
+        send(*echo, nodetest::stays_home{1});
+        out += "; sent (wrong)";
+    } catch (const not_serializable&) {
+        out += "; stays_home refused";
+    }
+    for (int i = 0; i < 3; ++i) {
+        send(*echo, ping{self().id(), std::to_string(i)});
+        auto r = co_await self().receive<pong>(5s);
+        out += "; " + (r ? r->text : std::string("no reply"));
+    }
+    auto missing = co_await here->whereis("beta", "nobody", 5s);
+    out += missing ? "; nobody found (wrong)" : "; nobody: not found";
+    co_return out;
+}
+
+}  // namespace
+
+TEST_CASE("node: connect, whereis, and sends to a process of another node and back",
+          "[net][node]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    {
+        auto na = node::start(a);
+        auto nb = node::start(b);
+        REQUIRE(nb->port() != 0);
+        auto peer = na->connect("127.0.0.1", nb->port());
+        REQUIRE(peer);
+        CHECK(*peer == "beta");
+        CHECK(na->peers() == std::vector<std::string>{"beta"});
+        CHECK(nb->peers() == std::vector<std::string>{"alpha"});
+        b.spawn(echo_server, 3);
+        auto c = a.spawn(client, na.get());
+        std::thread beta([&] { b.run(); });
+        a.run();
+        beta.join();
+        CHECK(c.value() ==
+              "found on another node; stays_home refused; pong: 0; pong: 1; pong: 2; nobody: not "
+              "found");
+    }  // the nodes stop here: this must not hang
+    SUCCEED("stopped");
+}
+
+TEST_CASE("node: connecting to a port where no node listens fails cleanly", "[net][node]") {
+    runtime a(named("alpha"));
+    auto na = node::start(a);
+    auto l = na->port();
+    auto peer = na->connect("127.0.0.1", static_cast<std::uint16_t>(l == 1 ? 2 : 1));
+    CHECK_FALSE(peer);
+    CHECK(na->peers().empty());
+}
+
+TEST_CASE("node: a send to a node that is not connected is a dead letter", "[net][node]") {
+    runtime a(named("alpha"));
+    auto na = node::start(a);
+    const pid elsewhere{a.node_id() + 1, 1, 0, 0x101};
+    a.spawn(
+        [](pid to) -> task<void> {
+            send(to, ping{self().id(), "lost"});
+            co_return;
+        },
+        elsewhere);
+    a.run();
+    CHECK(a.stats().dead_letters == 1);
+}
