@@ -8,6 +8,7 @@
 
 #include "coronet/link.hpp"
 #include "coronet/monitor.hpp"
+#include "coronet/runtime.hpp"
 #include "internal/core.hpp"
 #include "internal/signals.hpp"
 
@@ -18,8 +19,35 @@ namespace {
 const exit_reason normal_exit{};
 
 /// Routes a signal to the process `to` (any worker, from any thread).
+namespace {
+
+/// A monitor signal for another node's process, handed to the router.
+void forward_signal(remote_router& r, const pid& to, message* m) {
+    if (is_signal<sig_monitor>(m)) {
+        const auto& s = signal_data<sig_monitor>(m);
+        r.monitor(to, s.watcher, s.id);
+    } else if (is_signal<sig_demonitor>(m)) {
+        const auto& s = signal_data<sig_demonitor>(m);
+        r.demonitor(to, s.watcher, s.id);
+    } else if (is_signal<sig_down>(m)) {
+        const auto& s = signal_data<sig_down>(m);
+        r.down(to, s.id, s.who, s.reason);
+    }
+    // (links across nodes are to come: their signals are dropped)
+}
+
+}  // namespace
+
 void post_signal(runtime_impl& rt, const pid& to, message* m) {
-    if (!rt.is_local(to)) {  // no route yet (remote pids come with distribution)
+    if (!rt.is_local(to)) {
+        if (to.node != rt.node) {
+            if (remote_router* r = rt.router.load(std::memory_order_acquire)) {
+                try {
+                    forward_signal(*r, to, m);
+                } catch (...) {  // (a router must not throw here; never lose the caller's exit)
+                }
+            }
+        }
         free_message(m);
         return;
     }
@@ -231,12 +259,36 @@ monitor_ref monitor(const pid& target) {
     auto& ext = me->extension();
     const std::uint64_t id = ext.next_monitor++;
     ext.monitors.push_back({id, target});
-    if (!me->home->rt.is_local(target))  // no such process here: noproc at once (MO-1)
+    runtime_impl& rt = me->home->rt;
+    const bool remote =
+        target.node != rt.node && target && rt.router.load(std::memory_order_acquire);
+    if (!remote && !rt.is_local(target))  // no such process here: noproc at once (MO-1)
         post_signal(me->home->rt, pid_of(me),
                     make_signal<sig_down>(target, id, exit_reason{exit_kind::noproc, nullptr, {}}));
     else
         post_signal(me->home->rt, target, make_signal<sig_monitor>(pid_of(me), id));
     return monitor_ref{pid_of(me), id};
+}
+
+void detail::deliver_remote_monitor(runtime& rt, const pid& target, const pid& watcher,
+                            std::uint64_t id) {
+    runtime_impl& r = *rt.impl();
+    if (r.is_local(target)) {
+        post_signal(r, target, make_signal<sig_monitor>(watcher, id));
+    } else {  // not a process of this node (any more): noproc at once
+        post_signal(r, watcher,
+                    make_signal<sig_down>(target, id, exit_reason{exit_kind::noproc, nullptr, {}}));
+    }
+}
+
+void detail::deliver_remote_demonitor(runtime& rt, const pid& target, const pid& watcher,
+                              std::uint64_t id) {
+    post_signal(*rt.impl(), target, make_signal<sig_demonitor>(watcher, id));
+}
+
+void detail::deliver_remote_down(runtime& rt, const pid& watcher, std::uint64_t id, const pid& who,
+                         exit_reason reason) {
+    post_signal(*rt.impl(), watcher, make_signal<sig_down>(who, id, std::move(reason)));
 }
 
 void demonitor(const monitor_ref& ref, bool flush) {

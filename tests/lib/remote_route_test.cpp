@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 #include <catch2/catch.hpp>
+#include <coronet/monitor.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 #include <coronet/serialize.hpp>
@@ -68,12 +69,53 @@ class loopback_router final : public detail::remote_router {
         detail::deliver_remote(*peer, to, decode_message(bytes));
         ++carried;
     }
+    void monitor(const pid& target, const pid& watcher, std::uint64_t id) override {
+        detail::deliver_remote_monitor(*peer, target, watcher, id);
+    }
+    void demonitor(const pid& target, const pid& watcher, std::uint64_t id) override {
+        detail::deliver_remote_demonitor(*peer, target, watcher, id);
+    }
+    void down(const pid& watcher, std::uint64_t id, const pid& who,
+              const exit_reason& reason) override {
+        detail::deliver_remote_down(*peer, watcher, id, who, reason);
+    }
 };
 
 runtime_config named(const char* name) {
     runtime_config c = real_config(1);
     c.node_name = name;
     return c;
+}
+
+/// Waits for a ping, then fails.
+task<void> failing_server() {
+    (void)co_await self().receive<ping>();
+    throw std::runtime_error("server broke");
+}
+
+/// Monitors the remote server, a pid of the server's node that names no
+/// process, and the server again (then demonitors that one): the downs.
+task<std::string> watcher(pid server) {
+    const monitor_ref m = monitor(server);
+    pid ghost = server;
+    ghost.serial += 0x100;  // (same worker, a serial never given)
+    const monitor_ref g = monitor(ghost);
+    const monitor_ref dropped = monitor(server);
+    demonitor(dropped);
+    send(server, ping{self().id(), "die"});
+    std::string out;
+    for (int i = 0; i < 2; ++i) {
+        const down_msg d = co_await self().receive<down_msg>();
+        if (d.ref == m)
+            out += std::string("server: ") + to_string(d.reason.kind) +
+                   (d.who == server ? "" : " (wrong who)") + "; ";
+        else if (d.ref == g)
+            out += std::string("ghost: ") + to_string(d.reason.kind) + "; ";
+        else
+            out += "a down for the demonitored ref (wrong); ";
+    }
+    auto extra = co_await self().receive<down_msg>(50ms);
+    co_return out + (extra ? "an extra down (wrong)" : "no more");
 }
 
 task<void> pong_server() {
@@ -133,4 +175,31 @@ TEST_CASE("remote route: without a router, another node's pid is a dead letter",
         elsewhere);
     a.run();
     CHECK(a.stats().dead_letters == 1);
+}
+
+TEST_CASE("remote route: monitors across nodes get one down each (MO-3)", "[core][threads][wire]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    loopback_router to_b, to_a;
+    to_b.peer = &b;
+    to_a.peer = &a;
+    detail::set_remote_router(a, &to_b);
+    detail::set_remote_router(b, &to_a);
+    auto server = b.spawn(failing_server);
+    auto w = a.spawn(watcher, server.id());
+    std::thread beta([&] {
+        try {
+            b.run();
+        } catch (const std::exception&) {  // (the server's root fails on purpose)
+        }
+    });
+    a.run();
+    beta.join();
+    const std::string got = w.value();
+    CHECK(got.find("server: error; ") != std::string::npos);
+    CHECK(got.find("ghost: noproc; ") != std::string::npos);
+    CHECK(got.find("no more") != std::string::npos);
+    CHECK(got.find("wrong") == std::string::npos);
+    detail::set_remote_router(a, nullptr);
+    detail::set_remote_router(b, nullptr);
 }

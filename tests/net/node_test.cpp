@@ -7,6 +7,8 @@
 #include <string>
 #include <thread>
 #include <catch2/catch.hpp>
+#include <coronet/blocking.hpp>
+#include <coronet/monitor.hpp>
 #include <coronet/names.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
@@ -134,4 +136,62 @@ TEST_CASE("node: a send to a node that is not connected is a dead letter", "[net
         elsewhere);
     a.run();
     CHECK(a.stats().dead_letters == 1);
+}
+
+namespace {
+
+/// Waits for a ping, then ends normally.
+task<void> quitter() {
+    (void)co_await self().receive<ping>();
+}
+
+/// Waits until cancelled.
+task<void> victim() {
+    (void)co_await self().receive<pong>();
+}
+
+/// Monitors two processes of beta; one ends, then beta's node stops.
+task<std::string> monitor_client(node* here, std::unique_ptr<node>* beta_node) {
+    auto q = co_await here->whereis("beta", "quitter", 5s);
+    auto v = co_await here->whereis("beta", "victim", 5s);
+    if (!q || !v) co_return "not found";
+    const monitor_ref mq = monitor(*q);
+    const monitor_ref mv = monitor(*v);
+    send(*q, ping{self().id(), "bye"});
+    std::string out;
+    const down_msg d1 = co_await self().receive<down_msg>();
+    out += (d1.ref == mq ? "quitter: " : "other: ") + std::string(to_string(d1.reason.kind));
+    // The node of the victim stops: its monitor gets noconnection, once.
+    co_await run_blocking([beta_node] { beta_node->reset(); });
+    auto d2 = co_await self().receive<down_msg>(10s);
+    if (!d2) co_return out + "; no down for the victim";
+    out += (d2->ref == mv ? "; victim: " : "; other: ") + std::string(to_string(d2->reason.kind));
+    auto d3 = co_await self().receive<down_msg>(300ms);
+    out += d3 ? "; an extra down (wrong)" : "; no more";
+    send(*v, ping{self().id(), "into the void"});  // a dead letter now, not a crash
+    co_return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "node: monitors of another node's processes get their exit, or noconnection when the "
+    "node is lost",
+    "[net][node]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    auto na = node::start(a);
+    auto nb = node::start(b);
+    REQUIRE(na->connect("127.0.0.1", nb->port()));
+    auto q = b.spawn(quitter);
+    auto v = b.spawn(victim);
+    REQUIRE(b.register_name("quitter", q.id()));
+    REQUIRE(b.register_name("victim", v.id()));
+    auto c = a.spawn(monitor_client, na.get(), &nb);
+    std::thread beta([&] { b.run(); });
+    a.run();
+    b.cancel(v.id(), "test over");
+    beta.join();
+    CHECK(c.value() == "quitter: normal; victim: noconnection; no more");
+    CHECK(a.stats().dead_letters >= 1);
 }

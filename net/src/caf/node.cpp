@@ -25,13 +25,16 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include "coronet/detail/remote_route.hpp"
+#include "coronet/exit_reason.hpp"
 #include "coronet/receive.hpp"
 #include "coronet/runtime.hpp"
 #include "coronet/self.hpp"
@@ -68,6 +71,9 @@ constexpr caf::atom_value hello_atom = caf::atom("c.hello");
 constexpr caf::atom_value hello_back_atom = caf::atom("c.hello2");
 constexpr caf::atom_value msg_atom = caf::atom("c.msg");
 constexpr caf::atom_value whereis_atom = caf::atom("c.whereis");
+constexpr caf::atom_value monitor_atom = caf::atom("c.mon");
+constexpr caf::atom_value demonitor_atom = caf::atom("c.demon");
+constexpr caf::atom_value down_atom = caf::atom("c.down");
 
 caf::timespan to_timespan(duration d) {
     return std::chrono::duration_cast<caf::timespan>(d);
@@ -132,6 +138,20 @@ struct node::impl final : detail::remote_router {
 
     std::atomic<std::uint64_t> next_id{1};
 
+    /// Monitors of our processes on other nodes' processes, by the
+    /// target's node: each owes its watcher one down, noconnection when
+    /// that node is lost.
+    struct watch {
+        pid watcher;
+        std::uint64_t id;
+        pid target;
+        friend bool operator<(const watch& a, const watch& b) {
+            return std::tie(a.watcher, a.id) < std::tie(b.watcher, b.id);
+        }
+    };
+    std::mutex watches_m;
+    std::map<std::uint64_t, std::set<watch>> watches;
+
     impl(runtime& r, node_options o)
         : rt(r), options(std::move(o)), name(r.node_name()), cfg(options), sys(cfg) {}
 
@@ -140,8 +160,76 @@ struct node::impl final : detail::remote_router {
     ~impl() = default;
 
     void add_peer(std::uint64_t id, std::string peer_name, caf::actor gw) {
+        companion->monitor(gw);  // its loss comes as a down_msg (node_lost)
         const std::unique_lock lock(peers_m);
         peers[id] = peer{std::move(peer_name), std::move(gw)};
+    }
+
+    /// The peer whose gateway is gone: forgotten, and every monitor of one
+    /// of its processes gets noconnection.
+    void node_lost(const caf::actor_addr& gw) {
+        std::uint64_t lost = 0;
+        std::string lost_name;
+        {
+            const std::unique_lock lock(peers_m);
+            for (auto it = peers.begin(); it != peers.end(); ++it) {
+                if (it->second.gateway.address() == gw) {
+                    lost = it->first;
+                    lost_name = it->second.name;
+                    peers.erase(it);
+                    break;
+                }
+            }
+        }
+        if (lost == 0) return;
+        std::set<watch> owed;
+        {
+            const std::lock_guard lock(watches_m);
+            if (auto it = watches.find(lost); it != watches.end()) {
+                owed = std::move(it->second);
+                watches.erase(it);
+            }
+        }
+        std::fprintf(stderr, "coronet node %s: lost node %s (%zu monitors told)\n", name.c_str(),
+                     lost_name.c_str(), owed.size());
+        for (const watch& w : owed)
+            detail::deliver_remote_down(
+                rt, w.watcher, w.id, w.target,
+                exit_reason{exit_kind::noconnection, nullptr, "node " + lost_name + " lost"});
+    }
+
+    // remote_router, monitors: worker threads.
+    void monitor(const pid& target, const pid& watcher, std::uint64_t id) override {
+        const caf::actor gw = gateway_of(target.node);
+        if (!gw) {
+            detail::deliver_remote_down(
+                rt, watcher, id, target,
+                exit_reason{exit_kind::noconnection, nullptr, "its node is not connected"});
+            return;
+        }
+        {
+            const std::lock_guard lock(watches_m);
+            watches[target.node].insert(watch{watcher, id, target});
+        }
+        caf::send_as(gateway, gw, monitor_atom, pid_bytes(target), pid_bytes(watcher), id);
+    }
+
+    void demonitor(const pid& target, const pid& watcher, std::uint64_t id) override {
+        {
+            const std::lock_guard lock(watches_m);
+            if (auto it = watches.find(target.node); it != watches.end())
+                it->second.erase(watch{watcher, id, target});
+        }
+        if (const caf::actor gw = gateway_of(target.node))
+            caf::send_as(gateway, gw, demonitor_atom, pid_bytes(target), pid_bytes(watcher), id);
+    }
+
+    void down(const pid& watcher, std::uint64_t id, const pid& who,
+              const exit_reason& reason) override {
+        // (a watcher whose node is gone learns of it there: nothing to send)
+        if (const caf::actor gw = gateway_of(watcher.node))
+            caf::send_as(gateway, gw, down_atom, pid_bytes(watcher), id, pid_bytes(who),
+                         static_cast<std::uint64_t>(reason.kind), to_string(reason));
     }
 
     caf::actor gateway_of(std::uint64_t node_id) const {
@@ -210,8 +298,39 @@ struct node::impl final : detail::remote_router {
                 const std::optional<pid> found = rt.whereis(c.get_as<std::string>(1));
                 rt.send(asker,
                         wire::whereis_reply{c.get_as<std::uint64_t>(2), found.value_or(pid{})});
-            } else if (c.match_elements<caf::down_msg>() || c.match_elements<caf::exit_msg>()) {
-                // (node loss: remote monitors are to come)
+            } else if (c.match_elements<caf::atom_value, std::string, std::string,
+                                        std::uint64_t>() &&
+                       c.get_as<caf::atom_value>(0) == monitor_atom) {
+                detail::deliver_remote_monitor(rt, pid_of_bytes(c.get_as<std::string>(1)),
+                                               pid_of_bytes(c.get_as<std::string>(2)),
+                                               c.get_as<std::uint64_t>(3));
+            } else if (c.match_elements<caf::atom_value, std::string, std::string,
+                                        std::uint64_t>() &&
+                       c.get_as<caf::atom_value>(0) == demonitor_atom) {
+                detail::deliver_remote_demonitor(rt, pid_of_bytes(c.get_as<std::string>(1)),
+                                                 pid_of_bytes(c.get_as<std::string>(2)),
+                                                 c.get_as<std::uint64_t>(3));
+            } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t, std::string,
+                                        std::uint64_t, std::string>() &&
+                       c.get_as<caf::atom_value>(0) == down_atom) {
+                const pid watcher = pid_of_bytes(c.get_as<std::string>(1));
+                const std::uint64_t id = c.get_as<std::uint64_t>(2);
+                const pid who = pid_of_bytes(c.get_as<std::string>(3));
+                const auto kind = c.get_as<std::uint64_t>(4);
+                if (kind > static_cast<std::uint64_t>(exit_kind::swap_failed))
+                    throw wire_error("a down with an unknown exit kind");
+                {
+                    const std::lock_guard lock(watches_m);
+                    if (auto it = watches.find(who.node); it != watches.end())
+                        it->second.erase(watch{watcher, id, who});
+                }
+                // (an exception does not cross nodes: its text does)
+                detail::deliver_remote_down(
+                    rt, watcher, id, who,
+                    exit_reason{static_cast<exit_kind>(kind), nullptr, c.get_as<std::string>(5)});
+            } else if (c.match_elements<caf::down_msg>()) {
+                node_lost(c.get_as<caf::down_msg>(0).source);
+            } else if (c.match_elements<caf::exit_msg>()) {
             } else {
                 log_drop("an unknown control message " + c.stringify());
             }
