@@ -4,45 +4,33 @@
 
 #include <coronet/net/node.hpp>
 
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <string>
 #include <thread>
 #include <catch2/catch.hpp>
 #include <coronet/blocking.hpp>
 #include <coronet/monitor.hpp>
 #include <coronet/names.hpp>
+#include <coronet/net/framing.hpp>
+#include <coronet/net/subprocess.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 #include <coronet/serialize.hpp>
 
 #include "test_runtime.hpp"
 
+#include "node_test_messages.hpp"
+
 namespace nodetest {
-
-struct ping {
-    coronet::pid from;
-    std::string text;
-    template <class F>
-    friend void fields(F& f, ping& p) {
-        f(p.from, p.text);
-    }
-};
-
-struct pong {
-    std::string text;
-    template <class F>
-    friend void fields(F& f, pong& p) {
-        f(p.text);
-    }
-};
 
 struct stays_home {
     int x = 0;
 };
 
 }  // namespace nodetest
-
-CORONET_SERIALIZABLE(nodetest::ping, "coronet.test.node.ping");
-CORONET_SERIALIZABLE(nodetest::pong, "coronet.test.node.pong");
 
 namespace {
 
@@ -194,4 +182,90 @@ TEST_CASE(
     beta.join();
     CHECK(c.value() == "quitter: normal; victim: noconnection; no more");
     CHECK(a.stats().dead_letters >= 1);
+}
+
+// ---------------------------------------------------------------- other processes
+
+namespace {
+
+/// Starts coronet_test_node as `name` and reads the port it listens on.
+/// Started before this program's node: when the test node was started by
+/// a process after node::start, ~actor_system of this program's node hung
+/// (all CAF threads gone, actor_system::detached_actors() == 2) once the
+/// child had exited or been killed. Not understood yet; a plain
+/// posix_spawn, or subprocess::start, with a CAF system running does not
+/// hang on its own (see the issue 7 notes).
+std::pair<subprocess, std::uint16_t> start_peer(const std::string& name) {
+    auto sp = subprocess::start(CORONET_TEST_NODE, {name});
+    REQUIRE(sp);
+    std::string line;
+    char c = 0;
+    pollfd pfd{sp->out().native_handle(), POLLIN, 0};
+    while (line.size() < 100) {
+        REQUIRE(::poll(&pfd, 1, 20000) == 1);
+        if (::read(pfd.fd, &c, 1) != 1 || c == '\n') break;
+        line += c;
+    }
+    REQUIRE(line.rfind("PORT ", 0) == 0);
+    return {std::move(*sp), static_cast<std::uint16_t>(std::stoi(line.substr(5)))};
+}
+
+/// Pings the peer's echo, monitors its victim, then does `to_peer` to the
+/// peer process: what the monitor says.
+task<std::string> lose_peer(node* here, subprocess* sp, std::string how) {
+    std::string out;
+    auto echo = co_await here->whereis("gamma", "echo", 5s);
+    auto victim = co_await here->whereis("gamma", "victim", 5s);
+    if (!echo || !victim) co_return "not found";
+    for (int i = 0; i < 2; ++i) {
+        send(*echo, ping{self().id(), std::to_string(i)});
+        auto r = co_await self().receive<pong>(5s);
+        out += (r ? r->text : std::string("no pong")) + "; ";
+    }
+    const monitor_ref m = monitor(*victim);
+    const time_point t0 = self().now();
+    if (how == "close stdin") sp->in().close();
+    if (how == "SIGKILL") sp->kill(SIGKILL);
+    if (how == "SIGSTOP") sp->kill(SIGSTOP);
+    auto d = co_await self().receive<down_msg>(10s);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(self().now() - t0);
+    UNSCOPED_INFO(how << ": the down came after " << ms.count() << " ms");
+    if (!d)
+        out += "no down";
+    else
+        out += std::string(d->ref == m ? "victim: " : "other: ") + to_string(d->reason.kind);
+    if (how == "SIGSTOP") sp->kill(SIGKILL);
+    auto st = co_await sp->wait(10s);
+    out += " | " + (st ? st->to_string() : st.error().message());
+    co_return out;
+}
+
+std::string lose_peer_by(const std::string& how) {
+    auto [sp, port] = start_peer("gamma");
+    runtime a(named("alpha"));
+    auto na = node::start(a);
+    REQUIRE(na->connect("127.0.0.1", port));
+    auto h = a.spawn(lose_peer, na.get(), &sp, how);
+    a.run();
+    return h.value();
+}
+
+}  // namespace
+
+TEST_CASE("node: a node in another process, stopped cleanly: its processes' exits arrive",
+          "[net][node][processes]") {
+    CHECK(lose_peer_by("close stdin") ==
+          "pong: 0; pong: 1; victim: cancelled | exited with code 0");
+}
+
+TEST_CASE("node: a node SIGKILLed: monitors of its processes get noconnection",
+          "[net][node][processes]") {
+    CHECK(lose_peer_by("SIGKILL") ==
+          "pong: 0; pong: 1; victim: noconnection | terminated by signal 9 (SIGKILL)");
+}
+
+TEST_CASE("node: a node SIGSTOPped: noconnection after the connection timeout",
+          "[net][node][processes]") {
+    CHECK(lose_peer_by("SIGSTOP") ==
+          "pong: 0; pong: 1; victim: noconnection | terminated by signal 9 (SIGKILL)");
 }

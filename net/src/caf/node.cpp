@@ -74,6 +74,8 @@ constexpr caf::atom_value whereis_atom = caf::atom("c.whereis");
 constexpr caf::atom_value monitor_atom = caf::atom("c.mon");
 constexpr caf::atom_value demonitor_atom = caf::atom("c.demon");
 constexpr caf::atom_value down_atom = caf::atom("c.down");
+constexpr caf::atom_value flush_atom = caf::atom("c.flush");
+constexpr caf::atom_value flushed_atom = caf::atom("c.flushed");
 
 caf::timespan to_timespan(duration d) {
     return std::chrono::duration_cast<caf::timespan>(d);
@@ -135,6 +137,7 @@ struct node::impl final : detail::remote_router {
     std::mutex hello_m;  ///< connect's wait for the peer's hello back
     std::condition_variable hello_cv;
     std::map<std::uint64_t, std::string> hello_backs;  ///< connect id -> peer name
+    std::set<std::uint64_t> flushes_owed;              ///< ~node's round trips in flight
 
     std::atomic<std::uint64_t> next_id{1};
 
@@ -328,6 +331,17 @@ struct node::impl final : detail::remote_router {
                 detail::deliver_remote_down(
                     rt, watcher, id, who,
                     exit_reason{static_cast<exit_kind>(kind), nullptr, c.get_as<std::string>(5)});
+            } else if (c.match_elements<caf::atom_value, std::uint64_t>() &&
+                       c.get_as<caf::atom_value>(0) == flush_atom) {
+                caf::send_as(gateway, caf::actor_cast<caf::actor>(x.sender), flushed_atom,
+                             c.get_as<std::uint64_t>(1));
+            } else if (c.match_elements<caf::atom_value, std::uint64_t>() &&
+                       c.get_as<caf::atom_value>(0) == flushed_atom) {
+                {
+                    const std::lock_guard lock(hello_m);
+                    flushes_owed.erase(c.get_as<std::uint64_t>(1));
+                }
+                hello_cv.notify_all();
             } else if (c.match_elements<caf::down_msg>()) {
                 node_lost(c.get_as<caf::down_msg>(0).source);
             } else if (c.match_elements<caf::exit_msg>()) {
@@ -384,6 +398,24 @@ node::node(std::unique_ptr<impl> p) noexcept : p_(std::move(p)) {}
 
 node::~node() {
     detail::set_remote_router(p_->rt, nullptr);
+    // CAF sends asynchronously: what was sent before the stop (the downs of
+    // processes that just ended, say) could still be queued. A round trip
+    // to every peer, in order behind them, at most 1 s in all.
+    {
+        std::vector<caf::actor> gws;
+        {
+            const std::shared_lock lock(p_->peers_m);
+            for (const auto& [id, p] : p_->peers) gws.push_back(p.gateway);
+        }
+        std::unique_lock lock(p_->hello_m);
+        for (const caf::actor& gw : gws) {
+            const std::uint64_t id = p_->next_id++;
+            p_->flushes_owed.insert(id);
+            caf::send_as(p_->gateway, gw, flush_atom, id);
+        }
+        p_->hello_cv.wait_for(lock, std::chrono::seconds(1),
+                              [&] { return p_->flushes_owed.empty(); });
+    }
     // (docs/caf017/FINDINGS.md: only cleanup lets ~actor_system end.)
     p_->companion->on_enqueue([](caf::mailbox_element_ptr) {});
     caf::scoped_execution_unit ctx{&p_->sys};

@@ -1,0 +1,75 @@
+// coronet_test_node: a node in a process of its own, for the multi-process
+// node tests (tests/net/node_test.cpp), which start it as a subprocess.
+//
+//   coronet_test_node <node name>
+//
+// Prints "PORT <n>" (the port it listens on, 127.0.0.1) on stdout, then
+// serves: "echo" answers every ping with a pong, "victim" waits. It ends
+// cleanly (exit 0) when its standard input closes; the tests also SIGKILL
+// and SIGSTOP it. It bounds its own life to 60 s, so a test that forgets it
+// leaves nothing behind for long.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <coronet/names.hpp>
+#include <coronet/net/node.hpp>
+#include <coronet/runtime.hpp>
+#include <coronet/self.hpp>
+
+#include "../node_test_messages.hpp"
+
+using namespace std::chrono_literals;
+using namespace coronet;
+
+namespace {
+
+task<void> echo() {
+    for (;;) {
+        const nodetest::ping p = co_await self().receive<nodetest::ping>();
+        send(p.from, nodetest::pong{"pong: " + p.text});
+    }
+}
+
+task<void> victim() {
+    (void)co_await self().receive<nodetest::pong>();  // (never comes)
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: %s <node name>\n", argv[0]);
+        return 2;
+    }
+    runtime_config cfg;
+    cfg.workers = 1;
+    cfg.node_name = argv[1];
+    runtime rt(cfg);
+    auto n = net::node::start(rt);
+    auto e = rt.spawn(echo);
+    auto v = rt.spawn(victim);
+    rt.register_name("echo", e.id());
+    rt.register_name("victim", v.id());
+    std::printf("PORT %u\n", static_cast<unsigned>(n->port()));
+    std::fflush(stdout);
+    // Until stdin closes (or 60 s): then stop both servers; run() returns.
+    std::thread watch([&] {
+        const auto until = std::chrono::steady_clock::now() + 60s;
+        char b[64];
+        while (std::chrono::steady_clock::now() < until) {
+            const ssize_t r = ::read(0, b, sizeof b);
+            if (r <= 0) break;
+        }
+        rt.cancel(e.id(), "stdin closed");
+        rt.cancel(v.id(), "stdin closed");
+    });
+    rt.run();
+    watch.join();
+    n.reset();
+    std::printf("STOPPED\n");
+    return 0;
+}
