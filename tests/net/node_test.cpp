@@ -22,6 +22,7 @@
 
 #include "test_runtime.hpp"
 
+#include "net_test_helpers.hpp"
 #include "node_test_messages.hpp"
 
 namespace nodetest {
@@ -30,7 +31,18 @@ struct stays_home {
     int x = 0;
 };
 
+/// Serializable here, unknown to the test-node program.
+struct unknown_there {
+    std::uint32_t x = 0;
+    template <class F>
+    friend void fields(F& f, unknown_there& u) {
+        f(u.x);
+    }
+};
+
 }  // namespace nodetest
+
+CORONET_SERIALIZABLE(nodetest::unknown_there, "coronet.test.node.unknown");
 
 namespace {
 
@@ -268,4 +280,52 @@ TEST_CASE("node: a node SIGSTOPped: noconnection after the connection timeout",
           "[net][node][processes]") {
     CHECK(lose_peer_by("SIGSTOP") ==
           "pong: 0; pong: 1; victim: noconnection | terminated by signal 9 (SIGKILL)");
+}
+
+namespace {
+
+/// Sends the peer a message type it does not know, then a ping; stops it
+/// (stdin closed) and gives what it wrote on stderr.
+task<std::string> undecodable(node* here, subprocess* sp) {
+    auto echo = co_await here->whereis("gamma", "echo", 5s);
+    if (!echo) co_return "not found";
+    send(*echo, nodetest::unknown_there{7});
+    send(*echo, ping{self().id(), "after"});
+    auto r = co_await self().receive<pong>(5s);
+    std::string out = r ? r->text : "no pong";
+    sp->in().close();
+    auto err = self().spawn(read_to_end, &sp->err());
+    auto st = co_await sp->wait(10s);
+    out += " | " + (st ? st->to_string() : st.error().message());
+    co_return out + " | " + co_await err;
+}
+
+}  // namespace
+
+TEST_CASE("node: a message the receiving node cannot decode is dropped with a log line there",
+          "[net][node][processes]") {
+    auto [sp, port] = start_peer("gamma");
+    runtime a(named("alpha"));
+    auto na = node::start(a);
+    REQUIRE(na->connect("127.0.0.1", port));
+    auto h = a.spawn(undecodable, na.get(), &sp);
+    a.run();
+    const std::string got = h.value();
+    CHECK(got.rfind("pong: after | exited with code 0 | ", 0) == 0);
+    CHECK(got.find("coronet node: dropped a message: coronet wire: no message type is registered "
+                   "as \"coronet.test.node.unknown\" here") != std::string::npos);
+}
+
+TEST_CASE("node: nodes of different clusters (or wire versions) refuse each other", "[net][node]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    node_options other;
+    other.cluster = "elsewhere";
+    auto na = node::start(a);
+    auto nb = node::start(b, other);
+    auto peer = na->connect("127.0.0.1", nb->port());
+    REQUIRE_FALSE(peer);
+    CHECK(peer.error() == errc::incompatible_peer);
+    CHECK(na->peers().empty());
+    CHECK(nb->peers().empty());
 }

@@ -92,7 +92,9 @@ struct node_config : caf::actor_system_config {
         set("middleman.workers", std::size_t{0});
         set("middleman.heartbeat-interval", to_timespan(o.heartbeat));
         set("middleman.connection-timeout", to_timespan(o.connection_timeout));
-        set("middleman.app-identifiers", std::vector<std::string>{app_identifier});
+        // (CAF refuses a peer whose list shares no entry with ours.)
+        set("middleman.app-identifiers",
+            std::vector<std::string>{std::string(app_identifier) + "/" + o.cluster});
         set("logger.verbosity", caf::atom("quiet"));
     }
 };

@@ -39,6 +39,9 @@ struct node_options {
     /// (a node without heartbeats is declared dead by one that has them).
     duration heartbeat = std::chrono::milliseconds(100);
     duration connection_timeout = std::chrono::seconds(1);
+    /// Nodes connect only within one cluster name (and one wire version):
+    /// any other node is refused with errc::incompatible_peer.
+    std::string cluster = "default";
 };
 
 /// One per runtime. The node's name is the runtime's `node_name`; pids of
