@@ -12,11 +12,14 @@
 //                                                 chan_throughput_NxN|tcp_echo_rt|
 //                                                 tcp_throughput|tcp_accepts|
 //                                                 tls_echo_rt|tls_throughput|
-//                                                 tls_handshakes]
+//                                                 tls_handshakes|remote_pingpong|
+//                                                 remote_throughput]
 //   --quick  divides every workload size by 10 (smoke test).
 //
 // The tcp rows are CAF brokers (caf_io_bench.cpp), run in three
-// configurations: caf-1t, caf-2t and caf-tuned. coronet_bench's file_read
+// configurations: caf-1t, caf-2t and caf-tuned; so are the distribution rows
+// (remote_*: BASP between two actor systems of this program,
+// caf_remote_bench.cpp). coronet_bench's file_read
 // has no CAF baseline (CAF 0.17 has no file I/O of its own), nor have its
 // tls_* rows: CAF 0.17's brokers have no TLS (caf::openssl only secures the
 // middleman's actor-to-actor connections, which brokers never see). For
@@ -48,6 +51,7 @@
 #include <malloc.h>
 #include "bench_report.hpp"
 #include "caf_io_bench.hpp"
+#include "caf_remote_bench.hpp"
 
 namespace {
 
@@ -76,6 +80,7 @@ struct sizes {
     int chan_round_trips = 1'000'000;
     int chan_messages = 5'000'000;  ///< both chan_throughput rows; NxN: split over 4 producers
     bench::io_sizes io;             ///< the tcp rows (shared with coronet_bench)
+    bench::remote_sizes remote;     ///< the distribution rows (shared with coronet_bench)
 };
 
 /// The chan_throughput rows' credit window per producer (coronet's channel
@@ -654,10 +659,11 @@ void with_system(std::size_t threads, const std::function<void(caf::actor_system
 }
 
 constexpr const char* bench_names[] = {
-    "pingpong",    "counting",       "counting_yield",      "ring",
-    "spawn",       "monitor_down",   "link_chain",          "blocking_rt",
-    "fanout",      "chan_pingpong",  "chan_throughput_1x1", "chan_throughput_NxN",
-    "tcp_echo_rt", "tcp_throughput", "tcp_accepts"};
+    "pingpong",        "counting",         "counting_yield",      "ring",
+    "spawn",           "monitor_down",     "link_chain",          "blocking_rt",
+    "fanout",          "chan_pingpong",    "chan_throughput_1x1", "chan_throughput_NxN",
+    "tcp_echo_rt",     "tcp_throughput",   "tcp_accepts",  // the distribution rows:
+    "remote_pingpong", "remote_throughput"};
 
 /// coronet_bench rows that CAF 0.17 cannot do with brokers: no TLS there.
 constexpr const char* rows_without_caf[] = {"tls_echo_rt", "tls_throughput", "tls_handshakes"};
@@ -696,7 +702,7 @@ int usage(const char* argv0) {
                  "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|"
                  "blocking_rt|fanout|chan_pingpong|chan_throughput_1x1|chan_throughput_NxN|"
                  "tcp_echo_rt|tcp_throughput|tcp_accepts|tls_echo_rt|tls_throughput|"
-                 "tls_handshakes]\n",
+                 "tls_handshakes|remote_pingpong|remote_throughput]\n",
                  argv0);
     return 2;
 }
@@ -730,6 +736,7 @@ int main(int argc, char** argv) {
         sz.chan_round_trips /= 10;
         sz.chan_messages /= 10;
         sz.io.quick();
+        sz.remote.quick();
     }
     bool matched = false;
     for (const std::string name : rows_without_caf)
@@ -744,6 +751,10 @@ int main(int argc, char** argv) {
             matched = true;
             if (bench::is_caf_io_row(name)) {
                 bench::run_caf_io(name, sz.io);  // systems with the middleman
+                continue;
+            }
+            if (bench::is_caf_remote_row(name)) {
+                bench::run_caf_remote(name, sz.remote);  // two systems with the middleman
                 continue;
             }
             for (std::size_t threads : {1, 2}) {

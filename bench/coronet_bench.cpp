@@ -6,11 +6,13 @@
 //                      spawn|monitor_down|link_chain|restart|swap|blocking_rt|
 //                      mutex_uncontended|mutex_contended|fanout|chan_pingpong|
 //                      chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt|tcp_throughput|
-//                      tcp_accepts|file_read|tls_echo_rt|tls_throughput|tls_handshakes]
+//                      tcp_accepts|file_read|tls_echo_rt|tls_throughput|tls_handshakes|
+//                      remote_pingpong|remote_throughput]
 //
 // The I/O rows (tcp_*, file_read) are in coronet_io_bench.cpp, the TLS rows
 // (tls_*) in coronet_tls_bench.cpp; they also print baselines without coronet
-// (impls blocking-threads, sync-pread, io_uring-qd*).
+// (impls blocking-threads, sync-pread, io_uring-qd*). The distribution rows
+// (remote_*: two nodes in one program) are in coronet_remote_bench.cpp.
 
 #include <malloc.h>
 
@@ -29,6 +31,7 @@
 
 #include "bench_report.hpp"
 #include "coronet_io_bench.hpp"
+#include "coronet_remote_bench.hpp"
 #include "coronet_tls_bench.hpp"
 
 namespace {
@@ -58,6 +61,7 @@ struct sizes {
     int chan_round_trips = 1'000'000;
     int chan_messages = 5'000'000;  ///< both chan_throughput rows; NxN: split over 4 producers
     bench::io_sizes io;             ///< the I/O rows (shared with caf_bench)
+    bench::remote_sizes remote;     ///< the distribution rows (shared with caf_bench)
 };
 
 /// Capacity of the chan_throughput rows' channel (caf_bench's credit window).
@@ -669,6 +673,7 @@ int main(int argc, char** argv) {
             sz.chan_round_trips /= 10;
             sz.chan_messages /= 10;
             sz.io.quick();
+            sz.remote.quick();
         } else if (a == "--only" && i + 1 < argc) {
             only = argv[++i];
         } else {
@@ -678,7 +683,8 @@ int main(int argc, char** argv) {
                 "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|restart|"
                 "swap|blocking_rt|mutex_uncontended|mutex_contended|fanout|chan_pingpong|"
                 "chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt|tcp_throughput|tcp_accepts|"
-                "file_read|tls_echo_rt|tls_throughput|tls_handshakes]\n",
+                "file_read|tls_echo_rt|tls_throughput|tls_handshakes|remote_pingpong|"
+                "remote_throughput]\n",
                 argv[0]);
             return 2;
         }
@@ -705,6 +711,11 @@ int main(int argc, char** argv) {
             if (n != "ring" && n != "spawn" && n != "blocking_rt" && n != "mutex_uncontended" &&
                 n != "tcp_accepts" && n != "file_read")
                 run(name, sz, 2, "coronet-2w");
+        }
+        // The distribution rows: two nodes, each a runtime of one worker (impl coronet only).
+        for (const char* name : {"remote_pingpong", "remote_throughput"}) {
+            if (!only.empty() && only != name) continue;
+            bench::run_coronet_remote(name, sz.remote);
         }
     }
     bench::print_results();
