@@ -271,7 +271,7 @@ monitor_ref monitor(const pid& target) {
 }
 
 void detail::deliver_remote_monitor(runtime& rt, const pid& target, const pid& watcher,
-                            std::uint64_t id) {
+                                    std::uint64_t id) {
     runtime_impl& r = *rt.impl();
     if (r.is_local(target)) {
         post_signal(r, target, make_signal<sig_monitor>(watcher, id));
@@ -282,12 +282,12 @@ void detail::deliver_remote_monitor(runtime& rt, const pid& target, const pid& w
 }
 
 void detail::deliver_remote_demonitor(runtime& rt, const pid& target, const pid& watcher,
-                              std::uint64_t id) {
+                                      std::uint64_t id) {
     post_signal(*rt.impl(), target, make_signal<sig_demonitor>(watcher, id));
 }
 
 void detail::deliver_remote_down(runtime& rt, const pid& watcher, std::uint64_t id, const pid& who,
-                         exit_reason reason) {
+                                 exit_reason reason) {
     post_signal(*rt.impl(), watcher, make_signal<sig_down>(who, id, std::move(reason)));
 }
 

@@ -56,8 +56,7 @@ void deliver_remote(runtime& rt, const pid& to, message* m);
 /// From another node (any thread): `watcher` (remote) monitors the local
 /// `target` (a down with noproc goes back at once if it is not alive).
 void deliver_remote_monitor(runtime& rt, const pid& target, const pid& watcher, std::uint64_t id);
-void deliver_remote_demonitor(runtime& rt, const pid& target, const pid& watcher,
-                              std::uint64_t id);
+void deliver_remote_demonitor(runtime& rt, const pid& target, const pid& watcher, std::uint64_t id);
 /// The down for monitor `id` of the local `watcher` (the target `who` is
 /// remote): its exit, or noconnection.
 void deliver_remote_down(runtime& rt, const pid& watcher, std::uint64_t id, const pid& who,
