@@ -41,11 +41,19 @@ void forward_signal(remote_router& r, const pid& to, message* m) {
 void post_signal(runtime_impl& rt, const pid& to, message* m) {
     if (!rt.is_local(to)) {
         if (to.node != rt.node) {
-            if (remote_router* r = rt.router.load(std::memory_order_acquire)) {
+            const runtime_impl::router_use use(rt);
+            if (remote_router* r = use.get()) {
                 try {
                     forward_signal(*r, to, m);
                 } catch (...) {  // (a router must not throw here; never lose the caller's exit)
                 }
+            } else if (is_signal<sig_monitor>(m)) {
+                // No distribution (any more): the watcher still gets its one down.
+                const auto& s = signal_data<sig_monitor>(m);
+                post_signal(rt, s.watcher,
+                            make_signal<sig_down>(to, s.id,
+                                                  exit_reason{exit_kind::noconnection, nullptr,
+                                                              "no connection to its node"}));
             }
         }
         free_message(m);
@@ -162,9 +170,9 @@ bool dispatch_link_signal(worker& w, message* m) {
         process* p = w.table.find(m->target_slot, m->target);
         if (!p || p->state == pstate::exited || !p->ext) return true;
         auto& mine = p->ext->monitors;
-        auto it =
-            std::find_if(mine.begin(), mine.end(), [&](const auto& e) { return e.id == s.id; });
-        if (it == mine.end()) return true;  // demonitored: dropped (MO-2)
+        auto it = std::find_if(mine.begin(), mine.end(),
+                               [&](const auto& e) { return e.id == s.id && e.target == s.who; });
+        if (it == mine.end()) return true;  // demonitored (MO-2), or not ours: dropped
         mine.erase(it);
         deliver_to(p, down_msg{monitor_ref{pid_of(p), s.id}, s.who, s.reason});
     } else {
@@ -260,8 +268,7 @@ monitor_ref monitor(const pid& target) {
     const std::uint64_t id = ext.next_monitor++;
     ext.monitors.push_back({id, target});
     runtime_impl& rt = me->home->rt;
-    const bool remote =
-        target.node != rt.node && target && rt.router.load(std::memory_order_acquire);
+    const bool remote = target.node != rt.node && target;  // (post_signal: router or noconnection)
     if (!remote && !rt.is_local(target))  // no such process here: noproc at once (MO-1)
         post_signal(me->home->rt, pid_of(me),
                     make_signal<sig_down>(target, id, exit_reason{exit_kind::noproc, nullptr, {}}));

@@ -315,6 +315,9 @@ std::uint64_t runtime::node_id() const noexcept {
 const std::string& runtime::node_name() const noexcept {
     return impl_->cfg.node_name;
 }
+bool runtime::virtual_clock() const noexcept {
+    return impl_->virtual_clock;
+}
 std::uint32_t runtime::incarnation() const noexcept {
     return impl_->incarnation;
 }

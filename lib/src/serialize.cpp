@@ -32,7 +32,7 @@ bool register_wire_type(std::string_view name, wire_decode_fn decode,
     wire_registry& r = registry();
     const std::lock_guard lock(r.m);
     auto [it, fresh] = r.by_name.try_emplace(std::string(name), decode, std::string(cpp_name));
-    if (!fresh && it->second.first != decode && it->second.second != cpp_name) {
+    if (!fresh && it->second.second != cpp_name) {
         std::fprintf(stderr,
                      "coronet: CORONET_SERIALIZABLE: the wire name \"%.*s\" is given to both %s "
                      "and %.*s\n",

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <thread>
 
 #include "coronet/blocking.hpp"
 #include "coronet/detail/remote_route.hpp"
@@ -421,7 +422,11 @@ void io_ready_event(worker& w, std::uint64_t tag, std::uint32_t revents) noexcep
 // ---------------------------------------------------------------- send
 
 void set_remote_router(runtime& rt, remote_router* r) noexcept {
-    rt.impl()->router.store(r, std::memory_order_release);
+    runtime_impl& ri = *rt.impl();
+    ri.router.store(r, std::memory_order_seq_cst);
+    // Calls that loaded the old router finish before it may go (Dekker pair
+    // with router_use: each side writes, then reads the other's variable).
+    while (ri.router_calls.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
 }
 
 void deliver_remote(runtime& rt, const pid& to, message* m) {
@@ -445,7 +450,8 @@ worker* route(runtime_impl* rt_in, const pid& to, message* m) {
     }
     if (!rt->is_local(to) || (here && here->drop_sends)) {
         if (to.node != rt->node && to && !(here && here->drop_sends)) {
-            if (remote_router* r = rt->router.load(std::memory_order_acquire)) {
+            const runtime_impl::router_use use(*rt);
+            if (remote_router* r = use.get()) {
                 r->route(to, m);  // another node's process: the distribution layer's
                 return nullptr;
             }

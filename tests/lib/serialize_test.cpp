@@ -44,6 +44,29 @@ struct local_only {
     int x = 0;
 };
 
+struct tree {
+    std::vector<tree> kids;
+    template <class F>
+    friend void fields(F& f, tree& t) {
+        f(t.kids);
+    }
+};
+
+struct empty {
+    template <class F>
+    friend void fields(F&, empty&) {}
+};
+
+struct nested_empties {
+    std::vector<std::vector<empty>> rows;
+    template <class F>
+    friend void fields(F& f, nested_empties& n) {
+        f(n.rows);
+    }
+};
+
+enum plain_enum { red, green };
+
 struct note {
     std::string text;
     template <class F>
@@ -56,6 +79,8 @@ struct note {
 
 CORONET_SERIALIZABLE(wiretest::order, "coronet.test.order");
 CORONET_SERIALIZABLE(wiretest::note, "coronet.test.note");
+CORONET_SERIALIZABLE(wiretest::tree, "coronet.test.tree");
+CORONET_SERIALIZABLE(wiretest::nested_empties, "coronet.test.nested_empties");
 
 namespace {
 
@@ -151,4 +176,36 @@ TEST_CASE("wire: bytes that do not decode are refused, never trusted", "[core][w
         }
     }
     SUCCEED("no crash on 2000 corrupted messages");
+}
+
+TEST_CASE("wire: deep nesting and items of no bytes are bounded", "[core][wire]") {
+    // A tree 100 000 levels deep: 4 bytes per level, refused past 64 levels
+    // instead of overflowing the stack.
+    const std::string name = "coronet.test.tree";
+    std::string deep = std::string("\x11\0\0\0", 4) + name;
+    for (int i = 0; i < 100000; ++i) deep += std::string("\x01\0\0\0", 4);
+    deep += std::string(4, '\0');
+    CHECK_THROWS_WITH(decode_message(deep), Catch::Contains("nested too deep"));
+    // Rows of empty structs: 20 000 rows of 60 000 items each (each count
+    // fits in the bytes left) would be 1.2 billion items from 80 KB;
+    // refused once the items outnumber the bytes.
+    const std::string ne = "coronet.test.nested_empties";
+    std::string wide = std::string("\x1b\0\0\0", 4) + ne;
+    wide += std::string("\x20\x4e\0\0", 4);  // 20 000 rows
+    for (int i = 0; i < 20000; ++i) wide += std::string("\x60\xea\0\0", 4);  // 60 000 each
+    CHECK_THROWS_WITH(decode_message(wide), Catch::Contains("more items"));
+    // A shallow tree still decodes.
+    wiretest::tree t;
+    t.kids.resize(3);
+    t.kids[1].kids.resize(2);
+    detail::message* m = detail::make_message<wiretest::tree>(t);
+    std::string bytes;
+    encode_message(*m, bytes);
+    detail::free_message(m);
+    detail::message* back = decode_message(bytes);
+    CHECK(static_cast<wiretest::tree*>(back->data())->kids[1].kids.size() == 2);
+    detail::free_message(back);
+    // Unscoped enums are not encodable (out-of-range values would be UB).
+    CHECK_FALSE(is_wire_encodable_v<wiretest::plain_enum>);
+    CHECK(is_wire_encodable_v<wiretest::side>);
 }

@@ -146,6 +146,8 @@ class runtime {
     std::uint32_t incarnation() const noexcept;
     /// runtime_config::node_name.
     const std::string& node_name() const noexcept;
+    /// True for runtime_config::clock == clock_kind::virtual_.
+    bool virtual_clock() const noexcept;
     /// Counters.
     runtime_stats stats() const noexcept;
     /// Number of processes alive (spawned and not exited).

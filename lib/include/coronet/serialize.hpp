@@ -5,7 +5,8 @@
 ///
 /// A type is serializable when it is one of the built-ins (integers,
 /// floating point, bool, enums, std::string, std::vector, std::array,
-/// std::optional, std::pair, std::tuple, std::map, pid, std::monostate) or
+/// std::optional, std::pair, std::tuple, std::map, pid, std::monostate;
+/// enums must be scoped) or
 /// a struct that lists its fields once, for both directions:
 ///
 /// ```cpp
@@ -95,7 +96,38 @@ class wire_writer {
 /// Reads encoded values from bytes; every read checks what is left.
 class wire_reader {
   public:
-    explicit wire_reader(std::string_view in) noexcept : in_(in) {}
+    /// How deep values may nest (a recursive type sent by a hostile peer
+    /// would otherwise overflow the reading thread's stack).
+    static constexpr std::size_t max_depth = 64;
+
+    explicit wire_reader(std::string_view in) noexcept : in_(in), items_left_(in.size() + 64) {}
+
+    /// One level deeper for the life of the object; wire_error past
+    /// max_depth.
+    class nest {
+      public:
+        explicit nest(wire_reader& r) : r_(r) {
+            if (++r_.depth_ > max_depth) {
+                --r_.depth_;
+                throw wire_error("coronet wire: values nested too deep");
+            }
+        }
+        ~nest() { --r_.depth_; }
+        nest(const nest&) = delete;
+        nest& operator=(const nest&) = delete;
+
+      private:
+        wire_reader& r_;
+    };
+
+    /// Accounts for `n` container items about to be read: in all, a message
+    /// holds at most as many items as it has bytes (plus a few), so even
+    /// items of no bytes (empty structs, nested empty containers) cannot
+    /// make a short message expand into a huge value.
+    void count_items(std::size_t n) {
+        if (n > items_left_) throw wire_error("coronet wire: more items than the message can hold");
+        items_left_ -= n;
+    }
     std::string_view take(std::size_t n) {
         if (n > in_.size() - pos_) throw wire_error("coronet wire: truncated");
         const std::string_view r = in_.substr(pos_, n);
@@ -128,6 +160,8 @@ class wire_reader {
   private:
     std::string_view in_;
     std::size_t pos_ = 0;
+    std::size_t depth_ = 0;
+    std::size_t items_left_;
 };
 
 /// The encoding of T: specialize for a type of your own when `fields` does
@@ -173,6 +207,7 @@ void wire_write(wire_writer& w, const T& v) {
 }
 template <class T>
 void wire_read(wire_reader& r, T& v) {
+    const wire_reader::nest level(r);
     wire_codec<T>::read(r, v);
 }
 
@@ -214,8 +249,12 @@ struct wire_codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
     static void read(wire_reader& r, T& v) { v = std::bit_cast<T>(r.integer<bits>()); }
 };
 
+/// Scoped enums only (`enum class`): their underlying type is fixed, so any
+/// value read is a valid one; an unscoped enum without a fixed type would
+/// make an out-of-range value undefined behaviour.
 template <class T>
-struct wire_codec<T, std::enable_if_t<std::is_enum_v<T>>> {
+struct wire_codec<T, std::enable_if_t<std::is_enum_v<T> &&
+                                      !std::is_convertible_v<T, std::underlying_type_t<T>>>> {
     using under = std::underlying_type_t<T>;
     static constexpr std::size_t min_size = sizeof(under);
     static void write(wire_writer& w, T v) { w.integer(static_cast<under>(v)); }
@@ -268,8 +307,10 @@ struct wire_codec<std::vector<T>, std::enable_if_t<detail::has_codec<T>>> {
     }
     static void read(wire_reader& r, std::vector<T>& v) {
         const std::size_t n = r.length(wire_codec<T>::min_size);
+        r.count_items(n);
         v.clear();
-        v.reserve(std::min<std::size_t>(n, 1 << 16));  // grows past that as items really come
+        // (at most 1 MiB up front; it grows past that as items really come)
+        v.reserve(std::min<std::size_t>(n, std::max<std::size_t>(1, (1u << 20) / sizeof(T))));
         for (std::size_t i = 0; i < n; ++i) wire_read(r, v.emplace_back());
     }
 };
@@ -339,6 +380,7 @@ struct wire_codec<std::map<K, V>, std::enable_if_t<detail::has_codec<K> && detai
     }
     static void read(wire_reader& r, std::map<K, V>& m) {
         const std::size_t n = r.length(wire_codec<K>::min_size + wire_codec<V>::min_size);
+        r.count_items(n);
         m.clear();
         for (std::size_t i = 0; i < n; ++i) {
             K k{};

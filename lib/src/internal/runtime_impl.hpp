@@ -70,6 +70,25 @@ class runtime_impl {
     std::atomic<std::int64_t> roots{0};
     std::atomic<bool> stopping{false};
     std::atomic<remote_router*> router{nullptr};  ///< other nodes' pids (remote_route.hpp)
+    std::atomic<std::uint32_t> router_calls{0};   ///< calls into `router` in progress
+
+    /// The router for one call (null if none), kept installed until the
+    /// object goes: set_remote_router(nullptr) waits for every such call.
+    class router_use {
+      public:
+        explicit router_use(runtime_impl& rt) noexcept : rt_(rt) {
+            rt_.router_calls.fetch_add(1, std::memory_order_seq_cst);
+            r_ = rt_.router.load(std::memory_order_seq_cst);
+        }
+        ~router_use() { rt_.router_calls.fetch_sub(1, std::memory_order_release); }
+        router_use(const router_use&) = delete;
+        router_use& operator=(const router_use&) = delete;
+        remote_router* get() const noexcept { return r_; }
+
+      private:
+        runtime_impl& rt_;
+        remote_router* r_ = nullptr;
+    };
     bool threads_started = false;
     bool shut_down = false;
     int master_ep = -1;

@@ -30,6 +30,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -113,6 +114,19 @@ pid pid_of_bytes(const std::string& s) {
     return p;
 }
 
+/// What crosses nodes of an exit reason besides its kind: its text, and
+/// an exception's what() (the exception itself stays).
+std::string reason_text(const exit_reason& r) {
+    if (!r.error) return r.detail;
+    try {
+        std::rethrow_exception(r.error);
+    } catch (const std::exception& e) {
+        return r.detail.empty() ? e.what() : r.detail + ": " + e.what();
+    } catch (...) {
+        return r.detail;
+    }
+}
+
 void log_drop(const std::string& why) {
     std::fprintf(stderr, "coronet node: dropped a message: %s\n", why.c_str());
 }
@@ -164,10 +178,36 @@ struct node::impl final : detail::remote_router {
     impl& operator=(const impl&) = delete;
     ~impl() = default;
 
+    /// A node said hello: its gateway. The same node id again (the node
+    /// restarted, or a second node took its name) replaces the old
+    /// connection, which counts as lost first: its monitors get their
+    /// noconnection, none is left waiting.
     void add_peer(std::uint64_t id, std::string peer_name, caf::actor gw) {
-        companion->monitor(gw);  // its loss comes as a down_msg (node_lost)
-        const std::unique_lock lock(peers_m);
-        peers[id] = peer{std::move(peer_name), std::move(gw)};
+        caf::actor old;
+        {
+            const std::lock_guard wl(watches_m);  // (lock order: watches_m, then peers_m)
+            const std::unique_lock lock(peers_m);
+            if (auto it = peers.find(id); it != peers.end() && it->second.gateway != gw)
+                old = it->second.gateway;
+        }
+        if (old) node_lost(old.address());
+        {
+            const std::lock_guard wl(watches_m);
+            const std::unique_lock lock(peers_m);
+            peers[id] = peer{std::move(peer_name), gw};
+        }
+        companion->monitor(gw);  // after the insert: a gateway already dead is found
+    }
+
+    /// Every monitor owed by `lost` gets noconnection, once.
+    void tell_lost(const std::set<watch>& owed, const std::string& why) noexcept {
+        for (const watch& w : owed) {
+            try {
+                detail::deliver_remote_down(rt, w.watcher, w.id, w.target,
+                                            exit_reason{exit_kind::noconnection, nullptr, why});
+            } catch (...) {  // (out of memory: the others still get theirs)
+            }
+        }
     }
 
     /// The peer whose gateway is gone: forgotten, and every monitor of one
@@ -175,7 +215,11 @@ struct node::impl final : detail::remote_router {
     void node_lost(const caf::actor_addr& gw) {
         std::uint64_t lost = 0;
         std::string lost_name;
+        std::set<watch> owed;
         {
+            // Under watches_m too: a monitor being added either sees the
+            // peer gone or has its watch in the set taken here.
+            const std::lock_guard wl(watches_m);
             const std::unique_lock lock(peers_m);
             for (auto it = peers.begin(); it != peers.end(); ++it) {
                 if (it->second.gateway.address() == gw) {
@@ -185,11 +229,7 @@ struct node::impl final : detail::remote_router {
                     break;
                 }
             }
-        }
-        if (lost == 0) return;
-        std::set<watch> owed;
-        {
-            const std::lock_guard lock(watches_m);
+            if (lost == 0) return;
             if (auto it = watches.find(lost); it != watches.end()) {
                 owed = std::move(it->second);
                 watches.erase(it);
@@ -197,24 +237,23 @@ struct node::impl final : detail::remote_router {
         }
         std::fprintf(stderr, "coronet node %s: lost node %s (%zu monitors told)\n", name.c_str(),
                      lost_name.c_str(), owed.size());
-        for (const watch& w : owed)
-            detail::deliver_remote_down(
-                rt, w.watcher, w.id, w.target,
-                exit_reason{exit_kind::noconnection, nullptr, "node " + lost_name + " lost"});
+        tell_lost(owed, "node " + lost_name + " lost");
     }
 
     // remote_router, monitors: worker threads.
     void monitor(const pid& target, const pid& watcher, std::uint64_t id) override {
-        const caf::actor gw = gateway_of(target.node);
+        caf::actor gw;
+        {
+            // The lookup and the insert under one lock with node_lost.
+            const std::lock_guard lock(watches_m);
+            gw = gateway_of(target.node);
+            if (gw) watches[target.node].insert(watch{watcher, id, target});
+        }
         if (!gw) {
             detail::deliver_remote_down(
                 rt, watcher, id, target,
                 exit_reason{exit_kind::noconnection, nullptr, "its node is not connected"});
             return;
-        }
-        {
-            const std::lock_guard lock(watches_m);
-            watches[target.node].insert(watch{watcher, id, target});
         }
         caf::send_as(gateway, gw, monitor_atom, pid_bytes(target), pid_bytes(watcher), id);
     }
@@ -234,7 +273,7 @@ struct node::impl final : detail::remote_router {
         // (a watcher whose node is gone learns of it there: nothing to send)
         if (const caf::actor gw = gateway_of(watcher.node))
             caf::send_as(gateway, gw, down_atom, pid_bytes(watcher), id, pid_bytes(who),
-                         static_cast<std::uint64_t>(reason.kind), to_string(reason));
+                         static_cast<std::uint64_t>(reason.kind), reason_text(reason));
     }
 
     caf::actor gateway_of(std::uint64_t node_id) const {
@@ -352,6 +391,8 @@ struct node::impl final : detail::remote_router {
             }
         } catch (const std::exception& e) {
             log_drop(e.what());  // never throws into CAF's network thread
+        } catch (...) {
+            log_drop("a non-standard exception");
         }
     }
 
@@ -374,6 +415,10 @@ std::unique_ptr<node> node::start(runtime& rt, node_options options) {
         throw std::system_error(std::make_error_code(std::errc::operation_not_permitted),
                                 "coronet node: listening beyond loopback needs TLS between "
                                 "nodes, which is not there yet");
+    if (rt.virtual_clock())
+        throw std::invalid_argument(
+            "coronet node: a runtime on the virtual clock cannot be a node (the network runs in "
+            "real time)");
     auto p = std::make_unique<impl>(rt, std::move(options));
     p->gateway = p->sys.spawn<caf::actor_companion>();
     p->companion =
@@ -422,11 +467,21 @@ node::~node() {
     p_->companion->on_enqueue([](caf::mailbox_element_ptr) {});
     caf::scoped_execution_unit ctx{&p_->sys};
     p_->companion->cleanup(caf::make_error(caf::exit_reason::user_shutdown), &ctx);
+    // Monitors of other nodes' processes still owed a down get noconnection
+    // (the router is gone: no new one can come).
+    std::set<impl::watch> owed;
     {
+        const std::lock_guard wl(p_->watches_m);
         const std::unique_lock lock(p_->peers_m);
         p_->peers.clear();
+        for (auto& [node_id, ws] : p_->watches) owed.insert(ws.begin(), ws.end());
+        p_->watches.clear();
     }
+    p_->tell_lost(owed, "this node stopped");
     p_->gateway = caf::actor();
+    // (The actor system is destroyed with *p_, on this thread. Destroying
+    // it on another thread was seen to hang in ~actor_system every time;
+    // see the issue 7 notes.)
 }
 
 std::uint16_t node::port() const noexcept {

@@ -54,10 +54,16 @@ struct node_options {
 class node {
   public:
     /// Starts listening. Throws std::system_error when it cannot (address
-    /// in use, a non-loopback listen_host).
+    /// in use, a non-loopback listen_host), std::invalid_argument for a
+    /// runtime on the virtual clock.
     static std::unique_ptr<node> start(runtime& rt, node_options options = {});
-    /// Stops: no more sends to other nodes (they become dead letters),
-    /// connections closed. Never hangs.
+    /// Stops: no more sends to other nodes (they become dead letters), every
+    /// monitor of another node's process still waiting gets noconnection,
+    /// a round trip to each peer (at most 1 s) lets what was sent last
+    /// reach it (best effort: a peer may still see noconnection instead of
+    /// the exit of a process that ended just before), connections closed. Destroy a node from a
+    /// thread that is not one of its runtime's (workers, blocking pools): main, typically, after
+    /// runtime::run returned; CAF's shutdown was seen to hang otherwise.
     ~node();
     node(const node&) = delete;
     node& operator=(const node&) = delete;
@@ -66,8 +72,11 @@ class node {
     const std::string& name() const noexcept;
 
     /// Connects to the node listening at host:port; its name. Errors:
-    /// connection refused, a node of another wire version
-    /// (errc::incompatible_peer), a second node of the same name.
+    /// connection refused, a node of another cluster or wire version
+    /// (errc::incompatible_peer), no hello within 5 s (timed_out). A node
+    /// whose name is already connected replaces the old connection, which
+    /// counts as lost (its monitors get noconnection): node names must be
+    /// unique in a cluster.
     result<std::string> connect(const std::string& host, std::uint16_t port);
     /// The names of the connected nodes.
     std::vector<std::string> peers() const;
