@@ -191,7 +191,7 @@ TEST_CASE("wire: deep nesting and items of no bytes are bounded", "[core][wire]"
     // refused once the items outnumber the bytes.
     const std::string ne = "coronet.test.nested_empties";
     std::string wide = std::string("\x1b\0\0\0", 4) + ne;
-    wide += std::string("\x20\x4e\0\0", 4);  // 20 000 rows
+    wide += std::string("\x20\x4e\0\0", 4);                                  // 20 000 rows
     for (int i = 0; i < 20000; ++i) wide += std::string("\x60\xea\0\0", 4);  // 60 000 each
     CHECK_THROWS_WITH(decode_message(wide), Catch::Contains("more items"));
     // A shallow tree still decodes.
