@@ -61,9 +61,11 @@ class node {
     /// monitor of another node's process still waiting gets noconnection,
     /// a round trip to each peer (at most 1 s) lets what was sent last
     /// reach it (best effort: a peer may still see noconnection instead of
-    /// the exit of a process that ended just before), connections closed. Destroy a node from a
-    /// thread that is not one of its runtime's (workers, blocking pools): main, typically, after
-    /// runtime::run returned; CAF's shutdown was seen to hang otherwise.
+    /// the exit of a process that ended just before), connections closed.
+    /// Destroy a node on the thread that started it: CAF 0.17's
+    /// ~actor_system hangs on any other thread (docs/caf017/FINDINGS.md
+    /// §9). Typically main, after runtime::run returned or while the
+    /// runtime runs on other threads.
     ~node();
     node(const node&) = delete;
     node& operator=(const node&) = delete;
