@@ -59,9 +59,9 @@ runtime_config named(const char* name) {
     return c;
 }
 
-/// Answers `n` pings, registered as "echo".
+/// Answers `n` pings (registered as "echo" by the test, before the
+/// client looks for it).
 task<void> echo_server(int n) {
-    register_name("echo", self().id());
     for (int i = 0; i < n; ++i) {
         const ping p = co_await self().receive<ping>();
         send(p.from, pong{"pong: " + p.text});
@@ -104,10 +104,12 @@ TEST_CASE("node: connect, whereis, and sends to a process of another node and ba
         CHECK(*peer == "beta");
         CHECK(na->peers() == std::vector<std::string>{"beta"});
         CHECK(nb->peers() == std::vector<std::string>{"alpha"});
-        b.spawn(echo_server, 3);
+        auto server = b.spawn(echo_server, 3);
+        REQUIRE(b.register_name("echo", server.id()));
         auto c = a.spawn(client, na.get());
         std::thread beta([&] { b.run(); });
         a.run();
+        b.cancel(server.id(), "client done");  // (ended already unless the client failed)
         beta.join();
         CHECK(c.value() ==
               "found on another node; stays_home refused; pong: 0; pong: 1; pong: 2; nobody: not "
