@@ -13,6 +13,7 @@
 #include "coronet/detail/process_ops.hpp"
 #include "coronet/io.hpp"
 #include "socket_util.hpp"
+#include "stream_reads.hpp"
 
 namespace coronet::net::detail {
 
@@ -78,6 +79,40 @@ task<io_result> write_all_fd(int fd, fd_kind kind, const char* data, std::size_t
         if (ev == 0) co_return io_result{sent, timed_out};
     }
     co_return io_result{sent, {}};
+}
+
+namespace {
+
+/// The "read some" primitive of stream_reads.hpp for a descriptor.
+auto fd_reader(int fd) {
+    return [fd](char* data, std::size_t size, time_point deadline) {
+        return read_some_fd(fd, data, size, deadline);
+    };
+}
+
+}  // namespace
+
+task<io_result> buffered_read_some(int fd, read_buffer& rb, std::span<char> buf, duration timeout) {
+    if (fd < 0) co_return io_result{0, errc::not_connected};
+    if (buf.empty())  // n == 0 would read as the end
+        co_return io_result{0, std::make_error_code(std::errc::invalid_argument)};
+    if (const std::size_t n = rb.take(buf)) co_return io_result{n, {}};
+    co_return co_await read_some_fd(fd, buf.data(), buf.size(), deadline_of(timeout));
+}
+
+task<io_result> buffered_read_exactly(int fd, read_buffer& rb, std::span<char> buf,
+                                      duration timeout) {
+    if (fd < 0) co_return io_result{0, errc::not_connected};
+    const auto recv = fd_reader(fd);  // named: GCC 12 and temporaries in co_await
+    co_return co_await read_exactly_with(rb, buf, deadline_of(timeout), recv);
+}
+
+task<io_result> buffered_read_until(int fd, read_buffer& rb, std::string& out,
+                                    std::string_view delim, std::size_t max, duration timeout) {
+    out.clear();
+    if (fd < 0) co_return io_result{0, errc::not_connected};
+    const auto recv = fd_reader(fd);
+    co_return co_await read_until_with(rb, out, delim, max, deadline_of(timeout), recv);
 }
 
 }  // namespace coronet::net::detail

@@ -7,7 +7,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
 
+#include "coronet/net/detail/read_buffer.hpp"
 #include "coronet/net/error.hpp"
 #include "coronet/task.hpp"
 #include "coronet/time.hpp"
@@ -38,5 +42,14 @@ enum class fd_kind { socket, pipe };
 /// All `size` bytes (n == size), or how many went and the error.
 task<io_result> write_all_fd(int fd, fd_kind kind, const char* data, std::size_t size,
                              time_point deadline);
+
+/// read_some, read_exactly and read_until of a stream over the descriptor
+/// `fd` (not_connected when it is -1) whose read-ahead is `rb`: what
+/// tcp_stream and pipe_reader share (their contracts are these).
+task<io_result> buffered_read_some(int fd, read_buffer& rb, std::span<char> buf, duration timeout);
+task<io_result> buffered_read_exactly(int fd, read_buffer& rb, std::span<char> buf,
+                                      duration timeout);
+task<io_result> buffered_read_until(int fd, read_buffer& rb, std::string& out,
+                                    std::string_view delim, std::size_t max, duration timeout);
 
 }  // namespace coronet::net::detail

@@ -15,7 +15,6 @@
 #include "coronet/io.hpp"
 #include "fd_io.hpp"
 #include "socket_util.hpp"
-#include "stream_reads.hpp"
 
 namespace coronet::net {
 
@@ -23,27 +22,15 @@ using detail::deadline_of;
 using detail::fd_kind;
 using detail::last_error;
 using detail::left_until;
-using detail::read_exactly_with;
-using detail::read_some_fd;
-using detail::read_until_with;
 using detail::sock_name;
 using detail::timed_out;
 using detail::write_all_fd;
 
 namespace {
 
-const std::error_code invalid = std::make_error_code(std::errc::invalid_argument);
-
 std::error_code set_int_option(int fd, int level, int name, int value) noexcept {
     if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return last_error();
     return {};
-}
-
-/// The "read some" primitive of stream_reads.hpp for a descriptor.
-auto fd_reader(int fd) {
-    return [fd](char* data, std::size_t size, time_point deadline) {
-        return read_some_fd(fd, data, size, deadline);
-    };
 }
 
 }  // namespace
@@ -78,24 +65,16 @@ task<result<tcp_stream>> tcp_stream::connect(address to, duration timeout) {
 }
 
 task<io_result> tcp_stream::read_some(std::span<char> buf, duration timeout) {
-    if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
-    if (buf.empty()) co_return io_result{0, invalid};  // n == 0 would read as the end
-    if (const std::size_t n = rb_.take(buf)) co_return io_result{n, {}};
-    co_return co_await read_some_fd(fd_.get(), buf.data(), buf.size(), deadline_of(timeout));
+    return detail::buffered_read_some(fd_.get(), rb_, buf, timeout);
 }
 
 task<io_result> tcp_stream::read_exactly(std::span<char> buf, duration timeout) {
-    if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
-    const auto recv = fd_reader(fd_.get());  // named: GCC 12 and temporaries in co_await
-    co_return co_await read_exactly_with(rb_, buf, deadline_of(timeout), recv);
+    return detail::buffered_read_exactly(fd_.get(), rb_, buf, timeout);
 }
 
 task<io_result> tcp_stream::read_until(std::string& out, std::string_view delim, std::size_t max,
                                        duration timeout) {
-    out.clear();
-    if (!fd_.is_open()) co_return io_result{0, errc::not_connected};
-    const auto recv = fd_reader(fd_.get());
-    co_return co_await read_until_with(rb_, out, delim, max, deadline_of(timeout), recv);
+    return detail::buffered_read_until(fd_.get(), rb_, out, delim, max, timeout);
 }
 
 task<io_result> tcp_stream::write_all(std::span<const char> data, duration timeout) {
