@@ -32,8 +32,14 @@ void forward_signal(remote_router& r, const pid& to, message* m) {
     } else if (is_signal<sig_down>(m)) {
         const auto& s = signal_data<sig_down>(m);
         r.down(to, s.id, s.who, s.reason);
+    } else if (is_signal<sig_link>(m)) {
+        r.link(to, signal_data<sig_link>(m).from);
+    } else if (is_signal<sig_unlink>(m)) {
+        r.unlink(to, signal_data<sig_unlink>(m).from);
+    } else if (is_signal<sig_exit_signal>(m)) {
+        const auto& s = signal_data<sig_exit_signal>(m);
+        r.exit(to, s.from, s.reason, s.via_link);
     }
-    // (links across nodes are to come: their signals are dropped)
 }
 
 }  // namespace
@@ -54,6 +60,14 @@ void post_signal(runtime_impl& rt, const pid& to, message* m) {
                             make_signal<sig_down>(to, s.id,
                                                   exit_reason{exit_kind::noconnection, nullptr,
                                                               "no connection to its node"}));
+            } else if (is_signal<sig_link>(m)) {
+                // The same for a link: the linker sees the peer lost.
+                post_signal(
+                    rt, signal_data<sig_link>(m).from,
+                    make_signal<sig_exit_signal>(
+                        to,
+                        exit_reason{exit_kind::noconnection, nullptr, "no connection to its node"},
+                        true));
             }
         }
         free_message(m);
@@ -227,6 +241,10 @@ void link(const pid& other) {
     auto& links = me->extension().links;
     if (other == pid_of(me) || std::find(links.begin(), links.end(), other) != links.end()) return;
     links.push_back(other);
+    if (other && other.node != me->home->rt.node) {  // another node's: through its router
+        post_signal(me->home->rt, other, make_signal<sig_link>(pid_of(me)));
+        return;
+    }
     if (!me->home->rt.is_local(other)) {  // no such process here: noproc at once
         post_signal(
             me->home->rt, pid_of(me),
@@ -286,6 +304,27 @@ void detail::deliver_remote_monitor(runtime& rt, const pid& target, const pid& w
         post_signal(r, watcher,
                     make_signal<sig_down>(target, id, exit_reason{exit_kind::noproc, nullptr, {}}));
     }
+}
+
+void detail::deliver_remote_link(runtime& rt, const pid& target, const pid& from) {
+    runtime_impl& r = *rt.impl();
+    if (r.is_local(target)) {
+        post_signal(r, target, make_signal<sig_link>(from));
+    } else {  // not a process of this node (any more): noproc at once
+        post_signal(r, from,
+                    make_signal<sig_exit_signal>(
+                        target, exit_reason{exit_kind::noproc, nullptr, {}}, true));
+    }
+}
+
+void detail::deliver_remote_unlink(runtime& rt, const pid& target, const pid& from) {
+    post_signal(*rt.impl(), target, make_signal<sig_unlink>(from));
+}
+
+void detail::deliver_remote_exit(runtime& rt, const pid& target, const pid& from,
+                                 exit_reason reason, bool via_link) {
+    post_signal(*rt.impl(), target,
+                make_signal<sig_exit_signal>(from, std::move(reason), via_link));
 }
 
 void detail::deliver_remote_demonitor(runtime& rt, const pid& target, const pid& watcher,

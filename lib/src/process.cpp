@@ -217,6 +217,7 @@ process* spawn_impl_ex(runtime_impl* rt_in, std::coroutine_handle<> root, const 
     p->parent = parent;
     p->linked = linked && parent;
     p->daemon = opts.daemon && parent;
+    p->isolated = opts.isolated && !parent;
     p->timer.fire = &process_timer_fired;
     p->node = rt->node;
     p->incarnation = rt->incarnation;

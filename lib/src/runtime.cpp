@@ -67,6 +67,21 @@ void runtime_impl::dead_letter(const pid& to, message* m) {
     free_message(m);
 }
 
+void runtime_impl::count_drop(const pid& to, const message& m, std::string_view why) noexcept {
+    dropped_replies.fetch_add(1, std::memory_order_relaxed);
+    if (cfg.on_drop) {
+        try {
+            cfg.on_drop(to, m.type->name, why);
+        } catch (...) {
+        }
+    }
+}
+
+void runtime_impl::dropped(const pid& to, message* m, std::string_view why) {
+    count_drop(to, *m, why);
+    free_message(m);
+}
+
 void runtime_impl::add_root(process* p) {
     retain(p);
     roots.fetch_add(1, std::memory_order_relaxed);
@@ -87,7 +102,7 @@ void runtime_impl::root_exited(process* p) {
     {
         std::lock_guard lk(m);
         root_set.erase(p);
-        if (r && (r->kind == exit_kind::error || r->kind == exit_kind::killed)) {
+        if (r && !p->isolated && (r->kind == exit_kind::error || r->kind == exit_kind::killed)) {
             // LK-4: an uncaught failure at the root tears the whole tree down.
             if (!root_failure)
                 root_failure = r->error ? r->error : std::make_exception_ptr(exit_error(*r));
@@ -322,7 +337,8 @@ std::uint32_t runtime::incarnation() const noexcept {
     return impl_->incarnation;
 }
 runtime_stats runtime::stats() const noexcept {
-    return {impl_->dead_letters.load(), impl_->spawned.load(), impl_->exited.load()};
+    return {impl_->dead_letters.load(), impl_->spawned.load(), impl_->exited.load(),
+            impl_->dropped_replies.load()};
 }
 std::uint64_t runtime::live_processes() const noexcept {
     return impl_->spawned.load() - impl_->exited.load();

@@ -101,6 +101,15 @@ void worker::deliver_user(message* m) {
         rt.dead_letter(rt.make_pid(m->target_slot, m->target), m);
         return;
     }
+    if (m->flags & msg_reply) [[unlikely]] {
+        // RPC-1: a reply whose call is over (timed out, failed, or another
+        // call) never reaches the mailbox.
+        if (!p->ext || p->ext->call_alias == 0 ||
+            m->type->reply_alias(m->data()) != p->ext->call_alias) {
+            rt.dropped(rt.make_pid(m->target_slot, m->target), m, "alias_inactive");
+            return;
+        }
+    }
     m->next.store(nullptr, std::memory_order_relaxed);
     std::atomic<message*>* link = p->mb_tail;
     link->store(m, std::memory_order_relaxed);

@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 #include <catch2/catch.hpp>
+#include <coronet/call.hpp>
+#include <coronet/link.hpp>
 #include <coronet/monitor.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
@@ -78,6 +80,16 @@ class loopback_router final : public detail::remote_router {
     void down(const pid& watcher, std::uint64_t id, const pid& who,
               const exit_reason& reason) override {
         detail::deliver_remote_down(*peer, watcher, id, who, reason);
+    }
+    void link(const pid& target, const pid& from) override {
+        detail::deliver_remote_link(*peer, target, from);
+    }
+    void unlink(const pid& target, const pid& from) override {
+        detail::deliver_remote_unlink(*peer, target, from);
+    }
+    void exit(const pid& target, const pid& from, const exit_reason& reason,
+              bool via_link) override {
+        detail::deliver_remote_exit(*peer, target, from, reason, via_link);
     }
 };
 
@@ -200,6 +212,112 @@ TEST_CASE("remote route: monitors across nodes get one down each (MO-3)", "[core
     CHECK(got.find("ghost: noproc; ") != std::string::npos);
     CHECK(got.find("no more") != std::string::npos);
     CHECK(got.find("wrong") == std::string::npos);
+    detail::set_remote_router(a, nullptr);
+    detail::set_remote_router(b, nullptr);
+}
+
+TEST_CASE("remote route: call across nodes, with built-in request and reply types (RPC-1)",
+          "[core][threads][wire]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    loopback_router to_b, to_a;
+    to_b.peer = &b;
+    to_a.peer = &a;
+    detail::set_remote_router(a, &to_b);
+    detail::set_remote_router(b, &to_a);
+    auto server = b.spawn([]() -> task<void> {
+        request<std::string> r = co_await self().receive<request<std::string>>();
+        reply(r, static_cast<std::int64_t>(r.body.size()));
+        request<ping> p = co_await self().receive<request<ping>>();
+        reply(r, pong{"late", self().id()});  // (the first call's alias: dropped)
+        reply(p, pong{"pong to " + p.body.text, self().id()});
+    });
+    auto c = a.spawn(
+        [](pid s) -> task<std::string> {
+            // (GCC 12: a temporary of a class type passed to a coroutine in a
+            // co_await expression is copied bitwise; name it.)
+            std::string four = "four";
+            const std::int64_t n = co_await call<std::int64_t>(s, four, 10s);
+            ping x{self().id(), "x"};
+            const pong p = co_await call<pong>(s, x, 10s);
+            std::string out = std::to_string(n) + " " + p.text;
+            try {
+                (void)co_await call<int>(s, 1, 10s);  // the server is gone by now
+                out += " (wrong: a reply)";
+            } catch (const call_error& e) {
+                out += std::string(" ") + to_string(e.code());
+            }
+            co_return out;
+        },
+        server.id());
+    std::thread beta([&] { b.run(); });
+    a.run();
+    beta.join();
+    CHECK(c.value() == "4 pong to x noproc");
+    CHECK(a.stats().dropped_replies == 1);
+    detail::set_remote_router(a, nullptr);
+    detail::set_remote_router(b, nullptr);
+}
+
+TEST_CASE("remote route: links across nodes carry exits both ways (LK-2)",
+          "[core][threads][wire]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    loopback_router to_b, to_a;
+    to_b.peer = &b;
+    to_a.peer = &a;
+    detail::set_remote_router(a, &to_b);
+    detail::set_remote_router(b, &to_a);
+    // On beta: a trapping process reports the exit signals it gets, and a
+    // plain one that a remote link failure takes down.
+    auto trapper = b.spawn([]() -> task<std::string> {
+        trap_exit(true);
+        const exit_msg e = co_await self().receive<exit_msg>();
+        std::string out = std::string(to_string(e.reason.kind)) + " " + e.reason.detail + "; ";
+        // Unlinked before its exit: the client's end brings nothing.
+        auto more = co_await self().receive<exit_msg>(300ms);
+        co_return out + (more ? "more (wrong)" : "no more");
+    });
+    spawn_options isolated;
+    isolated.isolated = true;  // (its failure must not tear beta down)
+    auto plain =
+        b.spawn_opt(isolated, []() -> task<void> { (void)co_await self().receive<ping>(); });
+    auto c = a.spawn(
+        [](pid t, pid p) -> task<std::string> {
+            trap_exit(true);
+            link(t);
+            link(p);
+            pid ghost = p;
+            ghost.serial += 0x100;  // (a serial never given)
+            link(ghost);
+            std::string out;
+            const exit_msg g = co_await self().receive<exit_msg>();
+            out += std::string("ghost ") + to_string(g.reason.kind) +
+                   (g.from == ghost ? "" : " (wrong from)") + "; ";
+            // A child linked to the plain process fails: the failure crosses.
+            auto child = self().spawn_link(
+                [](pid target) -> task<void> {
+                    link(target);
+                    // (a round trip: the link is there before the failure)
+                    co_await self().sleep(50ms);
+                    throw std::runtime_error("child broke");
+                },
+                p);
+            const exit_msg ce = co_await self().receive<exit_msg>();
+            out += std::string("child ") + to_string(ce.reason.kind) + "; ";
+            const exit_msg pe = co_await self().receive<exit_msg>();
+            out += std::string("plain ") + to_string(pe.reason.kind) +
+                   (pe.from == p ? "" : " (wrong from)") + "; ";
+            coronet::exit(t, exit_reason{exit_kind::shutdown, nullptr, "told to"});
+            unlink(t);
+            co_return out;
+        },
+        trapper.id(), plain.id());
+    std::thread beta([&] { b.run(); });  // (no rethrow: the failing root is isolated)
+    a.run();
+    beta.join();
+    CHECK(c.value() == "ghost noproc; child error; plain error; ");
+    CHECK(trapper.value() == "shutdown told to; no more");
     detail::set_remote_router(a, nullptr);
     detail::set_remote_router(b, nullptr);
 }

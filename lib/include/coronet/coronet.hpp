@@ -5,6 +5,7 @@
 
 #include "coronet/behaviour.hpp"
 #include "coronet/blocking.hpp"
+#include "coronet/call.hpp"
 #include "coronet/cancel_scope.hpp"
 #include "coronet/code_registry.hpp"
 #include "coronet/condition.hpp"

@@ -30,6 +30,11 @@ struct spawn_options {
     /// A daemon child is cancelled (reason shutdown) when its parent's body
     /// returns, instead of being waited for (LT-2).
     bool daemon = false;
+    /// A root process (spawned from outside) whose failure is its own: it
+    /// does not tear the node down (LK-4) and runtime::run() does not
+    /// rethrow it. Its monitors and links still see the reason. Processes
+    /// that other nodes spawn (spawn_on) are isolated roots.
+    bool isolated = false;
 };
 
 }  // namespace coronet

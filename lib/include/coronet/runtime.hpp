@@ -52,6 +52,11 @@ struct runtime_config {
     /// Called on the worker thread for each dead letter (a message to a pid
     /// that does not exist), after it is counted. Must not block or throw.
     std::function<void(const pid& to, std::string_view type)> on_dead_letter{};
+    /// Called on the worker thread for each message dropped on arrival at a
+    /// live process, after it is counted: `why` is "alias_inactive" for a
+    /// call reply that came after its call ended (SEMANTICS RPC-1). Must not
+    /// block or throw.
+    std::function<void(const pid& to, std::string_view type, std::string_view why)> on_drop{};
     /// Called on the worker thread after each hot swap of a behaviour process
     /// (the trace event of HS-5): its pid, the behaviour's name, the old and
     /// the new version. Must not block or throw.
@@ -66,6 +71,7 @@ struct runtime_stats {
     std::uint64_t dead_letters = 0;
     std::uint64_t spawned = 0;
     std::uint64_t exited = 0;
+    std::uint64_t dropped_replies = 0;  ///< late call replies (RPC-1)
 };
 
 /// A coronet node: N workers, each with its own run queue, timers and epoll

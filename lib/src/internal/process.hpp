@@ -54,6 +54,10 @@ struct process_ext {
     std::vector<monitored_by_entry> monitored_by;
     std::vector<my_monitor> monitors;  // the active monitors this process owns
     std::uint64_t next_monitor = 1;
+    // The call this process waits for (RPC-1): replies of any other alias
+    // are dropped on arrival. A process makes one call at a time.
+    std::uint64_t call_alias = 0;
+    std::uint64_t next_alias = 1;
     bool trap = false;
     std::vector<std::string> names;  // registered names it holds (NM-1)
     pid starter;  // waiting in start() for this process to be ready (LT-6); empty once told
@@ -81,6 +85,7 @@ struct process {
     bool cancelled = false;
     bool linked = false;  // abnormal exit fails the parent (LK-1)
     bool daemon = false;
+    bool isolated = false;  // a root whose failure does not tear the node down
     bool resume_permit = false;
     bool cancel_sent = false;        // the parent has asked this child to stop
     bool teardown = false;           // stopping children one by one (LT-4)

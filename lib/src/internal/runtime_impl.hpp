@@ -36,6 +36,11 @@ class runtime_impl {
         return pid{node, incarnation, slot, serial};
     }
     void dead_letter(const pid& to, message* m);
+    /// A message dropped on arrival for `why` (a late call reply:
+    /// "alias_inactive"): counted, traced (on_drop), freed.
+    void dropped(const pid& to, message* m, std::string_view why);
+    /// The same without freeing `m`.
+    void count_drop(const pid& to, const message& m, std::string_view why) noexcept;
     /// True when the calling thread may touch `home` directly: it runs that
     /// worker, or it drives every worker (virtual clock, outside the loop).
     bool owns(const worker* home) const noexcept {
@@ -65,6 +70,7 @@ class runtime_impl {
     std::atomic<std::int64_t> vnow{0};
     std::atomic<std::uint64_t> outside_counter{0};
     std::atomic<std::uint64_t> dead_letters{0};
+    std::atomic<std::uint64_t> dropped_replies{0};
     std::atomic<std::uint64_t> spawned{0};
     std::atomic<std::uint64_t> exited{0};
     std::atomic<std::int64_t> roots{0};

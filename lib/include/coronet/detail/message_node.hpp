@@ -27,6 +27,14 @@ struct wire_type {
     static constexpr void (*encode)(const void* value, wire_writer& w) = nullptr;
 };
 
+/// A call's reply type (call.hpp specializes this): where its alias is, so
+/// that the receiving worker drops replies whose call is over (RPC-1).
+template <class T>
+struct reply_type {
+    static constexpr bool is_reply = false;
+    static constexpr std::uint64_t (*alias)(const void* value) noexcept = nullptr;
+};
+
 /// How a message is routed by the worker that receives it.
 enum class msg_kind : std::uint8_t { user, signal };
 
@@ -39,6 +47,7 @@ struct msg_type {
     msg_kind kind;
     void (*encode)(const void* value, wire_writer& w);  ///< null: cannot leave the node
     std::string_view wire_name;                         ///< its name on the wire ("" if none)
+    std::uint64_t (*reply_alias)(const void* value) noexcept;  ///< a call reply's alias
 };
 
 inline constexpr std::size_t message_inline_size = 32;
@@ -48,6 +57,7 @@ enum : std::uint8_t {
     msg_hooked = 1,   ///< a hooked_message: tell its hook when taken and freed
     msg_taken = 2,    ///< taken out of a mailbox by a receive
     msg_evicted = 4,  ///< removed from a mailbox by its hook's capacity (drop-oldest)
+    msg_reply = 8,    ///< a call reply: dropped on arrival unless its call is active
 };
 
 /// A mailbox / inbox node. 64 bytes: small values live inside it.
@@ -107,8 +117,9 @@ void destroy_value(void* p) noexcept {
 }
 
 template <class T, msg_kind Kind = msg_kind::user>
-inline constexpr msg_type msg_type_of{&destroy_value<T>,    type_name<T>(),    fits_inline<T>, Kind,
-                                      wire_type<T>::encode, wire_type<T>::name};
+inline constexpr msg_type msg_type_of{
+    &destroy_value<T>,    type_name<T>(),     fits_inline<T>,      Kind,
+    wire_type<T>::encode, wire_type<T>::name, reply_type<T>::alias};
 
 /// Node allocation from a per-thread free list (bounded; overflow goes to
 /// the heap). Never throws except std::bad_alloc.
@@ -134,6 +145,7 @@ message* fill_message(message* m, Args&&... args) {
         throw;
     }
     m->type = &msg_type_of<T, Kind>;
+    if constexpr (reply_type<T>::is_reply) m->flags |= msg_reply;
     return m;
 }
 

@@ -39,6 +39,17 @@ class remote_router {
     virtual void down(const pid& watcher, std::uint64_t id, const pid& who,
                       const exit_reason& reason) = 0;
 
+    /// Links across nodes (LK-2, MO-3), from the worker threads:
+    /// - the local `from` links to / unlinks from the remote `target`;
+    /// - the local `from` sends `target` (remote) an exit signal: its exit
+    ///   through a link (`via_link`), or coronet::exit(target, reason).
+    /// The router owes every local process linked to a process of a lost
+    /// node an exit signal from that process with noconnection.
+    virtual void link(const pid& target, const pid& from) = 0;
+    virtual void unlink(const pid& target, const pid& from) = 0;
+    virtual void exit(const pid& target, const pid& from, const exit_reason& reason,
+                      bool via_link) = 0;
+
   protected:
     ~remote_router() = default;
 };
@@ -57,6 +68,24 @@ void deliver_remote(runtime& rt, const pid& to, message* m);
 /// `target` (a down with noproc goes back at once if it is not alive).
 void deliver_remote_monitor(runtime& rt, const pid& target, const pid& watcher, std::uint64_t id);
 void deliver_remote_demonitor(runtime& rt, const pid& target, const pid& watcher, std::uint64_t id);
+/// From another node (any thread): the remote `from` links to / unlinks
+/// from the local `target` (a link to a process that is not alive gives
+/// `from` an exit signal with noproc at once); an exit signal from `from`
+/// to the local `target`.
+void deliver_remote_link(runtime& rt, const pid& target, const pid& from);
+void deliver_remote_unlink(runtime& rt, const pid& target, const pid& from);
+void deliver_remote_exit(runtime& rt, const pid& target, const pid& from, exit_reason reason,
+                         bool via_link);
+
+/// The pid that stands for node `node_id` itself: a monitor of it (from
+/// a process, through its router) fires noconnection when that node is
+/// lost, or at once when it is not connected; nothing crosses the network.
+/// A node's pending control requests (whereis, spawn_on) use it.
+inline constexpr std::uint64_t node_serial = ~std::uint64_t{0};
+inline pid node_pid(std::uint64_t node_id) noexcept {
+    return pid{node_id, 0, 0, node_serial};
+}
+
 /// The down for monitor `id` of the local `watcher` (the target `who` is
 /// remote): its exit, or noconnection.
 void deliver_remote_down(runtime& rt, const pid& watcher, std::uint64_t id, const pid& who,
