@@ -13,6 +13,8 @@
 #include <thread>
 #include <catch2/catch.hpp>
 #include <coronet/blocking.hpp>
+#include <coronet/call.hpp>
+#include <coronet/link.hpp>
 #include <coronet/monitor.hpp>
 #include <coronet/names.hpp>
 #include <coronet/net/framing.hpp>
@@ -381,4 +383,152 @@ TEST_CASE("node: stopping a node gives its monitors of other nodes' processes no
     b.cancel(v.id(), "test over");
     beta.join();
     CHECK(w.value() == "noconnection: this node stopped");
+}
+
+// ---------------------------------------------------------------- calls, spawn_on, links
+
+namespace {
+
+/// Answers calls with a pong; a ping with text "fail" makes it throw.
+task<void> call_server() {
+    for (;;) {
+        request<ping> r = co_await self().receive<request<ping>>();
+        if (r.body.text == "fail") throw std::runtime_error("asked to fail");
+        reply(r, pong{"reply: " + r.body.text});
+    }
+}
+
+/// Spawnable: greets `to`, then waits for a ping (or fails on "fail").
+task<void> greeter(pid to, std::string text) {
+    send(to, pong{"hello " + text});
+    const ping p = co_await self().receive<ping>();
+    if (p.text == "fail") throw std::runtime_error("greeter asked to fail");
+}
+
+template <class Fn>
+task<std::string> describe_error(Fn fn) {
+    try {
+        co_await fn();
+        co_return "no error (wrong)";
+    } catch (const call_error& e) {
+        co_return std::string("call_error ") + to_string(e.code());
+    } catch (const spawn_error& e) {
+        co_return std::string("spawn_error: ") + e.what();
+    }
+}
+
+task<std::string> rpc_client(node* here) {
+    std::string out;
+    auto server = co_await here->whereis("beta", "server", 5s);
+    if (!server) co_return "server not found";
+    ping hi{self().id(), "hi"};
+    const pong r = co_await call<pong>(*server, hi, 5s);
+    out += r.text;
+    // spawn_on: the greeter says hello to us, and we link to it.
+    trap_exit(true);
+    const pid g = co_await here->spawn_on("beta", "greeter", 5s, self().id(), std::string("you"));
+    const pong hello = co_await self().receive<pong>();
+    out += "; " + hello.text + (g.node != self().id().node ? " from beta" : " from here (wrong)");
+    link(g);
+    // (a call to the server behind the link: the link is there)
+    (void)co_await call<pong>(*server, hi, 5s);
+    send(g, ping{self().id(), "fail"});
+    const exit_msg e = co_await self().receive<exit_msg>();
+    out += std::string("; greeter linked: ") + to_string(e.reason.kind) + " " + e.reason.detail;
+    // Refusals.
+    out += "; " + co_await describe_error([&]() -> task<void> {
+               (void)co_await here->spawn_on("beta", "nothing", 5s);
+           });
+    out += "; " + co_await describe_error([&]() -> task<void> {
+               (void)co_await here->spawn_on("beta", "greeter", 5s, 42);
+           });
+    out += "; " + co_await describe_error([&]() -> task<void> {
+               (void)co_await here->spawn_on("delta", "greeter", 5s, self().id(), std::string("x"));
+           });
+    // The server fails while our call waits: noproc.
+    ping fail{self().id(), "fail"};
+    out += "; " + co_await describe_error(
+                      [&]() -> task<void> { (void)co_await call<pong>(*server, fail, 5s); });
+    co_return out;
+}
+
+}  // namespace
+
+TEST_CASE("node: call, spawn_on and links across nodes", "[net][node]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    auto na = node::start(a);
+    auto nb = node::start(b);
+    nb->add_spawnable("greeter", &greeter);
+    REQUIRE(na->connect("127.0.0.1", nb->port()));
+    spawn_options isolated;
+    isolated.isolated = true;
+    auto server = b.spawn_opt(isolated, call_server);
+    REQUIRE(b.register_name("server", server.id()));
+    auto c = a.spawn(rpc_client, na.get());
+    std::thread beta([&] { b.run(); });
+    a.run();
+    beta.join();
+    const std::string got = c.value();
+    CHECK(got ==
+          "reply: hi; hello you from beta; greeter linked: error greeter asked to fail; "
+          "spawn_error: coronet spawn_on beta: no function \"nothing\" on node beta; "
+          "spawn_error: coronet spawn_on beta: greeter: the arguments do not match its "
+          "parameters (coronet wire: truncated); "
+          "call_error noconnection; call_error noproc");
+}
+
+namespace {
+
+/// Links to the peer's victim and calls it (it never replies), from a
+/// child; then SIGKILLs the peer: the link and the call both end at once.
+task<std::string> kill_linked_peer(node* here, subprocess* sp) {
+    auto victim = co_await here->whereis("gamma", "victim", 5s);
+    auto echo = co_await here->whereis("gamma", "echo", 5s);
+    if (!victim || !echo) co_return "not found";
+    trap_exit(true);
+    link(*victim);
+    ping sync{self().id(), "sync"};
+    const pong r = co_await call<pong>(*echo, sync, 5s);  // (the link is there)
+    std::string out = r.text;
+    const pid g = co_await here->spawn_on("gamma", "greeter", 5s, self().id(), std::string("me"));
+    out += "; " + (co_await self().receive<pong>()).text;
+    auto caller = self().spawn(
+        [](pid v) -> task<std::string> {
+            try {
+                ping p{self().id(), "never answered"};
+                (void)co_await call<pong>(v, p, 30s);
+                co_return "a reply (wrong)";
+            } catch (const call_error& e) {
+                co_return to_string(e.code());
+            }
+        },
+        *victim);
+    co_await self().sleep(100ms);  // (the call is out: its exact moment does not matter)
+    const time_point t0 = self().now();
+    sp->kill(SIGKILL);
+    const exit_msg e = co_await self().receive<exit_msg>();
+    out += std::string("; link: ") + to_string(e.reason.kind) +
+           (e.from == *victim ? "" : " (wrong from)");
+    out += "; pending call: " + co_await caller;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(self().now() - t0);
+    UNSCOPED_INFO("the link and the call ended " << ms.count() << " ms after SIGKILL");
+    (void)g;
+    auto st = co_await sp->wait(10s);
+    co_return out + " | " + (st ? st->to_string() : st.error().message());
+}
+
+}  // namespace
+
+TEST_CASE("node: a SIGKILLed node ends links (noconnection) and pending calls at once",
+          "[net][node][processes]") {
+    auto [sp, port] = start_peer("gamma");
+    runtime a(named("alpha"));
+    auto na = node::start(a);
+    REQUIRE(na->connect("127.0.0.1", port));
+    auto h = a.spawn(kill_linked_peer, na.get(), &sp);
+    a.run();
+    CHECK(h.value() ==
+          "reply: sync; hello me; link: noconnection; pending call: noconnection | terminated by "
+          "signal 9 (SIGKILL)");
 }

@@ -5,7 +5,8 @@
 ///
 /// ```cpp
 /// // the server
-/// co_await receive([](coronet::request<add> r) { coronet::reply(r, r.body.a + r.body.b); });
+/// co_await self().receive_any([](coronet::request<add> r) { coronet::reply(r, r.body.a +
+/// r.body.b); });
 /// // the client
 /// int sum = co_await coronet::call<int>(server, add{1, 2}, 1s);
 /// ```
@@ -127,6 +128,8 @@ constexpr std::string_view inner_wire_name() noexcept {
         return "bool";
     } else if constexpr (std::is_same_v<T, std::string>) {
         return "string";
+    } else if constexpr (std::is_same_v<T, pid>) {
+        return "pid";
     } else if constexpr (std::is_same_v<T, double>) {
         return "f64";
     } else if constexpr (std::is_same_v<T, float>) {
@@ -194,15 +197,16 @@ using call_outcome = std::variant<Rep, exit_reason>;
 
 }  // namespace detail
 
-/// Sends `req` to `target` as a request<Req> and waits at most `timeout`
-/// for its reply (see the file comment). Inside a process; one call at a
-/// time per process (a child process makes calls in parallel).
-/// **Suspends:** yes; cancellation ends the call (the alias with it).
-template <class Rep, class Req>
-task<Rep> call(pid target, Req req, duration timeout) {
-    using R = std::decay_t<Req>;
+namespace detail {
+
+/// The body of a call: a fresh alias, a monitor of `watched` for the
+/// call's duration, `send_request(reply_address)` to send the request, then
+/// the reply of type Rep or call_error. Also used by the node's own
+/// requests (whereis, spawn_on), which watch the node itself.
+template <class Rep, class Send>
+task<Rep> call_with(pid watched, Send send_request, duration timeout) {
     struct scope {
-        std::uint64_t alias = detail::begin_call();
+        std::uint64_t alias = begin_call();
         monitor_ref ref{};
         ~scope() {
             if (ref) {
@@ -211,29 +215,48 @@ task<Rep> call(pid target, Req req, duration timeout) {
                 } catch (...) {  // (not in a process any more: frame destroyed at shutdown)
                 }
             }
-            detail::end_call(alias);
+            end_call(alias);
         }
     } s;
-    s.ref = monitor(target);
-    send(target, request<R>{std::move(req), reply_address{self().id(), s.alias}});
+    s.ref = monitor(watched);
+    send_request(reply_address{self().id(), s.alias});
     const std::uint64_t alias = s.alias;
     const monitor_ref ref = s.ref;
-    std::optional<detail::call_outcome<Rep>> r = co_await self().receive_for(
+    std::optional<call_outcome<Rep>> r = co_await self().receive_for(
         timeout,
-        guard([alias](const detail::call_reply<Rep>& m) { return m.alias == alias; },
-              [](detail::call_reply<Rep> m) {
-                  return detail::call_outcome<Rep>(std::in_place_index<0>, std::move(m.value));
+        guard([alias](const call_reply<Rep>& m) { return m.alias == alias; },
+              [](call_reply<Rep> m) {
+                  return call_outcome<Rep>(std::in_place_index<0>, std::move(m.value));
               }),
         guard([ref](const down_msg& d) { return d.ref == ref; },
               [](down_msg d) {
-                  return detail::call_outcome<Rep>(std::in_place_index<1>, std::move(d.reason));
+                  return call_outcome<Rep>(std::in_place_index<1>, std::move(d.reason));
               }));
-    if (!r) throw call_error(call_errc::timeout, "no reply from " + to_string(target));
+    if (!r) throw call_error(call_errc::timeout, "no reply from " + to_string(watched));
     if (r->index() == 0) co_return std::move(std::get<0>(*r));
     const exit_reason& why = std::get<1>(*r);
     if (why.kind == exit_kind::noconnection)
-        throw call_error(call_errc::noconnection, to_string(target) + ": " + why.detail);
-    throw call_error(call_errc::noproc, to_string(target) + " exited before it replied");
+        throw call_error(call_errc::noconnection, to_string(watched) + ": " + why.detail);
+    throw call_error(call_errc::noproc, to_string(watched) + " exited before it replied");
+}
+
+}  // namespace detail
+
+/// Sends `req` to `target` as a request<Req> and waits at most `timeout`
+/// for its reply (see the file comment). Inside a process; one call at a
+/// time per process (a child process makes calls in parallel).
+/// **Suspends:** yes; cancellation ends the call (the alias with it).
+/// (GCC 12: pass a named `req`, not a temporary of a class type, inside a
+/// co_await expression; GCC 12 copies such temporaries bitwise.)
+template <class Rep, class Req>
+task<Rep> call(pid target, Req req, duration timeout) {
+    using R = std::decay_t<Req>;
+    co_return co_await detail::call_with<Rep>(
+        target,
+        [&](const reply_address& from) {
+            send(target, request<R>{std::move(req), from});
+        },
+        timeout);
 }
 
 /// Replies to the call `to` came from (inside a process, or any runtime

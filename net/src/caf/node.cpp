@@ -34,6 +34,7 @@
 #include <tuple>
 #include <utility>
 
+#include "coronet/call.hpp"
 #include "coronet/detail/remote_route.hpp"
 #include "coronet/exit_reason.hpp"
 #include "coronet/receive.hpp"
@@ -43,19 +44,19 @@
 
 namespace coronet::net::wire {
 
-/// The answer to a whereis, sent to the asking process like any message.
-struct whereis_reply {
-    std::uint64_t id = 0;
-    pid found;
+/// The answer to a spawn_on: the new process, or why there is none.
+struct spawn_result {
+    pid spawned;
+    std::string error;
     template <class F>
-    friend void fields(F& f, whereis_reply& r) {
-        f(r.id, r.found);
+    friend void fields(F& f, spawn_result& r) {
+        f(r.spawned, r.error);
     }
 };
 
 }  // namespace coronet::net::wire
 
-CORONET_SERIALIZABLE(coronet::net::wire::whereis_reply, "coronet.node.whereis_reply");
+CORONET_SERIALIZABLE(coronet::net::wire::spawn_result, "coronet.node.spawn_result");
 
 namespace coronet::net {
 
@@ -75,6 +76,10 @@ constexpr caf::atom_value whereis_atom = caf::atom("c.whereis");
 constexpr caf::atom_value monitor_atom = caf::atom("c.mon");
 constexpr caf::atom_value demonitor_atom = caf::atom("c.demon");
 constexpr caf::atom_value down_atom = caf::atom("c.down");
+constexpr caf::atom_value spawn_atom = caf::atom("c.spawn");
+constexpr caf::atom_value link_atom = caf::atom("c.link");
+constexpr caf::atom_value unlink_atom = caf::atom("c.unlink");
+constexpr caf::atom_value exit_atom = caf::atom("c.exit");
 constexpr caf::atom_value flush_atom = caf::atom("c.flush");
 constexpr caf::atom_value flushed_atom = caf::atom("c.flushed");
 
@@ -170,6 +175,14 @@ struct node::impl final : detail::remote_router {
     };
     std::mutex watches_m;
     std::map<std::uint64_t, std::set<watch>> watches;
+    /// Links between our processes and other nodes' ones, by the remote
+    /// node: (local, remote). Each local one gets an exit signal with
+    /// noconnection when that node is lost. (Guarded by watches_m; an entry
+    /// left after its link ended only costs a signal the process ignores.)
+    std::map<std::uint64_t, std::set<std::pair<pid, pid>>> links;
+
+    std::mutex spawnables_m;
+    std::map<std::string, node::spawner, std::less<>> spawnables;
 
     impl(runtime& r, node_options o)
         : rt(r), options(std::move(o)), name(r.node_name()), cfg(options), sys(cfg) {}
@@ -216,6 +229,7 @@ struct node::impl final : detail::remote_router {
         std::uint64_t lost = 0;
         std::string lost_name;
         std::set<watch> owed;
+        std::set<std::pair<pid, pid>> linked;
         {
             // Under watches_m too: a monitor being added either sees the
             // peer gone or has its watch in the set taken here.
@@ -234,10 +248,28 @@ struct node::impl final : detail::remote_router {
                 owed = std::move(it->second);
                 watches.erase(it);
             }
+            if (auto it = links.find(lost); it != links.end()) {
+                linked = std::move(it->second);
+                links.erase(it);
+            }
         }
-        std::fprintf(stderr, "coronet node %s: lost node %s (%zu monitors told)\n", name.c_str(),
-                     lost_name.c_str(), owed.size());
+        std::fprintf(stderr, "coronet node %s: lost node %s (%zu monitors, %zu links told)\n",
+                     name.c_str(), lost_name.c_str(), owed.size(), linked.size());
         tell_lost(owed, "node " + lost_name + " lost");
+        tell_links_lost(linked, "node " + lost_name + " lost");
+    }
+
+    /// Every local process linked to a process of a lost node gets an exit
+    /// signal from it with noconnection.
+    void tell_links_lost(const std::set<std::pair<pid, pid>>& pairs,
+                         const std::string& why) noexcept {
+        for (const auto& [local, remote] : pairs) {
+            try {
+                detail::deliver_remote_exit(
+                    rt, local, remote, exit_reason{exit_kind::noconnection, nullptr, why}, true);
+            } catch (...) {
+            }
+        }
     }
 
     // remote_router, monitors: worker threads.
@@ -255,7 +287,9 @@ struct node::impl final : detail::remote_router {
                 exit_reason{exit_kind::noconnection, nullptr, "its node is not connected"});
             return;
         }
-        caf::send_as(gateway, gw, monitor_atom, pid_bytes(target), pid_bytes(watcher), id);
+        // (a monitor of the node itself stays here: it only waits for a loss)
+        if (target.serial != detail::node_serial)
+            caf::send_as(gateway, gw, monitor_atom, pid_bytes(target), pid_bytes(watcher), id);
     }
 
     void demonitor(const pid& target, const pid& watcher, std::uint64_t id) override {
@@ -264,8 +298,52 @@ struct node::impl final : detail::remote_router {
             if (auto it = watches.find(target.node); it != watches.end())
                 it->second.erase(watch{watcher, id, target});
         }
+        if (target.serial == detail::node_serial) return;
         if (const caf::actor gw = gateway_of(target.node))
             caf::send_as(gateway, gw, demonitor_atom, pid_bytes(target), pid_bytes(watcher), id);
+    }
+
+    // remote_router, links: worker threads.
+    void link(const pid& target, const pid& from) override {
+        caf::actor gw;
+        {
+            const std::lock_guard lock(watches_m);  // (as monitor: no loss in between)
+            gw = gateway_of(target.node);
+            if (gw) links[target.node].insert({from, target});
+        }
+        if (!gw) {
+            detail::deliver_remote_exit(
+                rt, from, target,
+                exit_reason{exit_kind::noconnection, nullptr, "its node is not connected"}, true);
+            return;
+        }
+        caf::send_as(gateway, gw, link_atom, pid_bytes(target), pid_bytes(from));
+    }
+
+    void unlink(const pid& target, const pid& from) override {
+        forget_link(from, target);
+        if (const caf::actor gw = gateway_of(target.node))
+            caf::send_as(gateway, gw, unlink_atom, pid_bytes(target), pid_bytes(from));
+    }
+
+    void exit(const pid& target, const pid& from, const exit_reason& reason,
+              bool via_link) override {
+        if (via_link) forget_link(from, target);
+        // (a target whose node is gone learns of it there: nothing to send)
+        if (const caf::actor gw = gateway_of(target.node))
+            caf::send_as(gateway, gw, exit_atom, pid_bytes(target), pid_bytes(from),
+                         static_cast<std::uint64_t>(reason.kind), reason_text(reason), via_link);
+    }
+
+    void forget_link(const pid& local, const pid& remote) {
+        const std::lock_guard lock(watches_m);
+        if (auto it = links.find(remote.node); it != links.end()) it->second.erase({local, remote});
+    }
+
+    static exit_kind kind_of(std::uint64_t k) {
+        if (k > static_cast<std::uint64_t>(exit_kind::swap_failed))
+            throw wire_error("an unknown exit kind");
+        return static_cast<exit_kind>(k);
     }
 
     void down(const pid& watcher, std::uint64_t id, const pid& who,
@@ -282,11 +360,11 @@ struct node::impl final : detail::remote_router {
         return it == peers.end() ? caf::actor() : it->second.gateway;
     }
 
-    caf::actor gateway_named(const std::string& n) const {
+    std::optional<std::uint64_t> id_named(const std::string& n) const {
         const std::shared_lock lock(peers_m);
         for (const auto& [id, p] : peers)
-            if (p.name == n) return p.gateway;
-        return {};
+            if (p.name == n) return id;
+        return std::nullopt;
     }
 
     // remote_router: any sending thread.
@@ -341,7 +419,41 @@ struct node::impl final : detail::remote_router {
                 const pid asker = pid_of_bytes(c.get_as<std::string>(3));
                 const std::optional<pid> found = rt.whereis(c.get_as<std::string>(1));
                 rt.send(asker,
-                        wire::whereis_reply{c.get_as<std::uint64_t>(2), found.value_or(pid{})});
+                        detail::call_reply<pid>{c.get_as<std::uint64_t>(2), found.value_or(pid{})});
+            } else if (c.match_elements<caf::atom_value, std::string, std::string, std::uint64_t,
+                                        std::string>() &&
+                       c.get_as<caf::atom_value>(0) == spawn_atom) {
+                const pid asker = pid_of_bytes(c.get_as<std::string>(4));
+                rt.send(asker,
+                        detail::call_reply<wire::spawn_result>{
+                            c.get_as<std::uint64_t>(3),
+                            spawn_here(c.get_as<std::string>(1), c.get_as<std::string>(2), asker)});
+            } else if (c.match_elements<caf::atom_value, std::string, std::string>() &&
+                       c.get_as<caf::atom_value>(0) == link_atom) {
+                const pid target = pid_of_bytes(c.get_as<std::string>(1));
+                const pid from = pid_of_bytes(c.get_as<std::string>(2));
+                {
+                    const std::lock_guard lock(watches_m);
+                    links[from.node].insert({target, from});
+                }
+                detail::deliver_remote_link(rt, target, from);
+            } else if (c.match_elements<caf::atom_value, std::string, std::string>() &&
+                       c.get_as<caf::atom_value>(0) == unlink_atom) {
+                const pid target = pid_of_bytes(c.get_as<std::string>(1));
+                const pid from = pid_of_bytes(c.get_as<std::string>(2));
+                forget_link(target, from);
+                detail::deliver_remote_unlink(rt, target, from);
+            } else if (c.match_elements<caf::atom_value, std::string, std::string, std::uint64_t,
+                                        std::string, bool>() &&
+                       c.get_as<caf::atom_value>(0) == exit_atom) {
+                const pid target = pid_of_bytes(c.get_as<std::string>(1));
+                const pid from = pid_of_bytes(c.get_as<std::string>(2));
+                const bool via_link = c.get_as<bool>(5);
+                if (via_link) forget_link(target, from);
+                detail::deliver_remote_exit(rt, target, from,
+                                            exit_reason{kind_of(c.get_as<std::uint64_t>(3)),
+                                                        nullptr, c.get_as<std::string>(4)},
+                                            via_link);
             } else if (c.match_elements<caf::atom_value, std::string, std::string,
                                         std::uint64_t>() &&
                        c.get_as<caf::atom_value>(0) == monitor_atom) {
@@ -360,18 +472,15 @@ struct node::impl final : detail::remote_router {
                 const pid watcher = pid_of_bytes(c.get_as<std::string>(1));
                 const std::uint64_t id = c.get_as<std::uint64_t>(2);
                 const pid who = pid_of_bytes(c.get_as<std::string>(3));
-                const auto kind = c.get_as<std::uint64_t>(4);
-                if (kind > static_cast<std::uint64_t>(exit_kind::swap_failed))
-                    throw wire_error("a down with an unknown exit kind");
+                const exit_kind kind = kind_of(c.get_as<std::uint64_t>(4));
                 {
                     const std::lock_guard lock(watches_m);
                     if (auto it = watches.find(who.node); it != watches.end())
                         it->second.erase(watch{watcher, id, who});
                 }
                 // (an exception does not cross nodes: its text does)
-                detail::deliver_remote_down(
-                    rt, watcher, id, who,
-                    exit_reason{static_cast<exit_kind>(kind), nullptr, c.get_as<std::string>(5)});
+                detail::deliver_remote_down(rt, watcher, id, who,
+                                            exit_reason{kind, nullptr, c.get_as<std::string>(5)});
             } else if (c.match_elements<caf::atom_value, std::uint64_t>() &&
                        c.get_as<caf::atom_value>(0) == flush_atom) {
                 caf::send_as(gateway, caf::actor_cast<caf::actor>(x.sender), flushed_atom,
@@ -393,6 +502,24 @@ struct node::impl final : detail::remote_router {
             log_drop(e.what());  // never throws into CAF's network thread
         } catch (...) {
             log_drop("a non-standard exception");
+        }
+    }
+
+    /// A spawn_on from another node: the function's process, or why not.
+    wire::spawn_result spawn_here(const std::string& function, const std::string& args,
+                                  const pid& asker) {
+        node::spawner fn;
+        {
+            const std::lock_guard lock(spawnables_m);
+            if (auto it = spawnables.find(function); it != spawnables.end()) fn = it->second;
+        }
+        if (!fn) return {pid{}, "no function \"" + function + "\" on node " + name};
+        try {
+            return {fn(rt, args), {}};
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "coronet node %s: spawn of %s for %s failed: %s\n", name.c_str(),
+                         function.c_str(), to_string(asker).c_str(), e.what());
+            return {pid{}, function + ": " + e.what()};
         }
     }
 
@@ -470,14 +597,18 @@ node::~node() {
     // Monitors of other nodes' processes still owed a down get noconnection
     // (the router is gone: no new one can come).
     std::set<impl::watch> owed;
+    std::set<std::pair<pid, pid>> linked;
     {
         const std::lock_guard wl(p_->watches_m);
         const std::unique_lock lock(p_->peers_m);
         p_->peers.clear();
         for (auto& [node_id, ws] : p_->watches) owed.insert(ws.begin(), ws.end());
         p_->watches.clear();
+        for (auto& [node_id, ls] : p_->links) linked.insert(ls.begin(), ls.end());
+        p_->links.clear();
     }
     p_->tell_lost(owed, "this node stopped");
+    p_->tell_links_lost(linked, "this node stopped");
     p_->gateway = caf::actor();
     // (The actor system is destroyed with *p_, on this thread. Destroying
     // it on another thread was seen to hang in ~actor_system every time;
@@ -521,15 +652,44 @@ std::vector<std::string> node::peers() const {
 }
 
 task<std::optional<pid>> node::whereis(std::string node_name, std::string name, duration timeout) {
-    const caf::actor gw = p_->gateway_named(node_name);
-    if (!gw) co_return std::nullopt;
-    const std::uint64_t id = p_->next_id++;
-    caf::send_as(p_->gateway, gw, whereis_atom, name, id, pid_bytes(self().id()));
-    auto r = co_await self().receive_for(
-        timeout, guard([id](const wire::whereis_reply& w) { return w.id == id; },
-                       [](wire::whereis_reply w) { return w.found; }));
-    if (!r || !*r) co_return std::nullopt;
-    co_return *r;
+    const std::optional<std::uint64_t> id = p_->id_named(node_name);
+    if (!id) co_return std::nullopt;
+    impl* p = p_.get();
+    try {
+        const pid found = co_await detail::call_with<pid>(
+            detail::node_pid(*id),
+            [&](const reply_address& from) {
+                if (const caf::actor gw = p->gateway_of(*id))
+                    caf::send_as(p->gateway, gw, whereis_atom, name, from.alias,
+                                 pid_bytes(from.caller));
+            },
+            timeout);
+        if (found) co_return found;
+    } catch (const call_error&) {  // (lost, or no answer in time)
+    }
+    co_return std::nullopt;
+}
+
+void node::add_spawner(std::string function, spawner fn) {
+    const std::lock_guard lock(p_->spawnables_m);
+    p_->spawnables[std::move(function)] = std::move(fn);
+}
+
+task<pid> node::spawn_encoded(std::string node_name, std::string function, std::string args,
+                              duration timeout) {
+    const std::optional<std::uint64_t> id = p_->id_named(node_name);
+    if (!id) throw call_error(call_errc::noconnection, "node " + node_name + " is not connected");
+    impl* p = p_.get();
+    const wire::spawn_result r = co_await detail::call_with<wire::spawn_result>(
+        detail::node_pid(*id),
+        [&](const reply_address& from) {
+            if (const caf::actor gw = p->gateway_of(*id))
+                caf::send_as(p->gateway, gw, spawn_atom, function, args, from.alias,
+                             pid_bytes(from.caller));
+        },
+        timeout);
+    if (!r.error.empty()) throw spawn_error("coronet spawn_on " + node_name + ": " + r.error);
+    co_return r.spawned;
 }
 
 }  // namespace coronet::net

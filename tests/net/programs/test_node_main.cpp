@@ -4,7 +4,8 @@
 //   coronet_test_node <node name>
 //
 // Prints "PORT <n>" (the port it listens on, 127.0.0.1) on stdout, then
-// serves: "echo" answers every ping with a pong, "victim" waits. It ends
+// serves: "echo" answers every ping with a pong and every call with a
+// reply, "victim" waits; other nodes may spawn "greeter" (pid, text). It ends
 // cleanly (exit 0) when its standard input closes; the tests also SIGKILL
 // and SIGSTOP it. It bounds its own life to 60 s, so a test that forgets it
 // leaves nothing behind for long.
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <coronet/call.hpp>
 #include <coronet/names.hpp>
 #include <coronet/net/node.hpp>
 #include <coronet/runtime.hpp>
@@ -27,11 +29,19 @@ using namespace coronet;
 
 namespace {
 
+/// Answers pings with pongs, and calls (request<ping>) with a reply.
 task<void> echo() {
     for (;;) {
-        const nodetest::ping p = co_await self().receive<nodetest::ping>();
-        send(p.from, nodetest::pong{"pong: " + p.text});
+        co_await self().receive_any(
+            [](nodetest::ping p) { send(p.from, nodetest::pong{"pong: " + p.text}); },
+            [](request<nodetest::ping> r) { reply(r, nodetest::pong{"reply: " + r.body.text}); });
     }
+}
+
+/// Spawnable by other nodes: greets `to`, then waits to be stopped.
+task<void> greeter(pid to, std::string text) {
+    send(to, nodetest::pong{"hello " + text});
+    (void)co_await self().receive<nodetest::ping>();
 }
 
 task<void> victim() {
@@ -50,6 +60,7 @@ int main(int argc, char** argv) {
     cfg.node_name = argv[1];
     runtime rt(cfg);
     auto n = net::node::start(rt);
+    n->add_spawnable("greeter", &greeter);
     auto e = rt.spawn(echo);
     auto v = rt.spawn(victim);
     rt.register_name("echo", e.id());

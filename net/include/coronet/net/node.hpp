@@ -6,20 +6,29 @@
 /// entirely inside coronet::net; messages cross as coronet's own wire format
 /// (serialize.hpp).
 ///
-/// What works so far: start / stop, connect, `send` to a remote pid of a
-/// type with CORONET_SERIALIZABLE (another type throws not_serializable at
-/// the sender), pids inside messages, `whereis` of a registered name on a
-/// connected node. Remote monitors and links, calls, remote spawn, TLS
-/// between nodes and back pressure are to come.
+/// What works: start / stop, connect, `send` to a remote pid of a type
+/// with CORONET_SERIALIZABLE (another type throws not_serializable at the
+/// sender), pids inside messages, `call` (call.hpp) to a remote pid,
+/// monitors, links and exit signals across nodes (noconnection when a node
+/// is lost), `whereis` of a registered name on a connected node, and
+/// `spawn_on` of a function another node registered.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "coronet/net/error.hpp"
 #include "coronet/pid.hpp"
+#include "coronet/placement.hpp"
+#include "coronet/runtime.hpp"
+#include "coronet/serialize.hpp"
 #include "coronet/task.hpp"
 #include "coronet/time.hpp"
 
@@ -44,13 +53,21 @@ struct node_options {
     std::string cluster = "default";
 };
 
+/// A spawn_on the other node refused: no such function, arguments that do
+/// not decode as its parameters, or its spawn threw. The text says which.
+class spawn_error : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
 /// One per runtime. The node's name is the runtime's `node_name`; pids of
 /// other nodes carry their node's id (a hash of its name), so node names
 /// must be unique in a cluster.
 ///
-/// **Thread safety:** `connect` and `peers` from any thread (connect blocks:
-/// call it before `runtime::run`, or from a process through run_blocking);
-/// `whereis` from processes. **Suspends:** `whereis`.
+/// **Thread safety:** `connect`, `peers` and `add_spawnable` from any
+/// thread (connect blocks: call it before `runtime::run`, or from a process
+/// through run_blocking); `whereis` and `spawn_on` from processes.
+/// **Suspends:** `whereis`, `spawn_on`.
 class node {
   public:
     /// Starts listening. Throws std::system_error when it cannot (address
@@ -87,6 +104,52 @@ class node {
     /// nullopt if none, or no answer within `timeout`.
     [[nodiscard]] task<std::optional<pid>> whereis(std::string node_name, std::string name,
                                                    duration timeout);
+
+    /// Makes `fn` spawnable by other nodes as `function` (replacing one of
+    /// that name). Its parameters must be serializable (serialize.hpp); a
+    /// spawned process is an isolated root of this runtime (its failure
+    /// does not stop the node; monitors and links see it). A plain function
+    /// or a captureless lambda (`+[](int n) -> task<void> {...}`).
+    template <class... Args>
+    void add_spawnable(std::string function, task<void> (*fn)(Args...)) {
+        add_spawner(std::move(function), [fn](runtime& rt, std::string_view bytes) {
+            std::tuple<std::decay_t<Args>...> args;
+            try {
+                wire_reader r(bytes);
+                wire_read(r, args);
+                if (r.remaining() != 0) throw wire_error("bytes left over");
+            } catch (const wire_error& e) {
+                throw wire_error(std::string("the arguments do not match its parameters (") +
+                                 e.what() + ")");
+            }
+            spawn_options o;
+            o.isolated = true;
+            return std::apply([&](auto&... a) { return rt.spawn_opt(o, fn, std::move(a)...).id(); },
+                              args);
+        });
+    }
+
+    /// Spawns `function(args...)` on the connected node `node_name` (as it
+    /// registered it with add_spawnable) and gives the new process's pid.
+    /// Throws spawn_error when that node refuses, call_error (call.hpp)
+    /// with noconnection (not connected, or lost meanwhile) or timeout (no
+    /// answer within `timeout`). A spawn is requested once, never retried
+    /// (RPC-2): after a timeout the process may still have started. Inside
+    /// a process; **suspends**.
+    template <class... Args>
+    [[nodiscard]] task<pid> spawn_on(std::string node_name, std::string function, duration timeout,
+                                     const Args&... args) {
+        std::string bytes;
+        wire_writer w(bytes);
+        wire_write(w, std::tuple<std::decay_t<Args>...>(args...));
+        return spawn_encoded(std::move(node_name), std::move(function), std::move(bytes), timeout);
+    }
+
+    /// What add_spawnable registers: spawns from the encoded arguments.
+    using spawner = std::function<pid(runtime&, std::string_view args)>;
+    void add_spawner(std::string function, spawner fn);
+    [[nodiscard]] task<pid> spawn_encoded(std::string node_name, std::string function,
+                                          std::string args, duration timeout);
 
     struct impl;
 
