@@ -18,7 +18,8 @@ namespace {
 
 const exit_reason normal_exit{};
 
-/// Routes a signal to the process `to` (any worker, from any thread).
+}  // namespace
+
 namespace {
 
 /// A monitor signal for another node's process, handed to the router.
@@ -44,11 +45,13 @@ void forward_signal(remote_router& r, const pid& to, message* m) {
 
 }  // namespace
 
+/// Routes a signal to the process `to` (any worker, from any thread).
 void post_signal(runtime_impl& rt, const pid& to, message* m) {
     if (!rt.is_local(to)) {
         if (to.node != rt.node) {
             const runtime_impl::router_use use(rt);
             if (remote_router* r = use.get()) {
+                if (tl_worker && &tl_worker->rt == &rt) tl_worker->remote_dirty = true;
                 try {
                     forward_signal(*r, to, m);
                 } catch (...) {  // (a router must not throw here; never lose the caller's exit)
@@ -82,6 +85,8 @@ void post_signal(runtime_impl& rt, const pid& to, message* m) {
         home->post(m);
     }
 }
+
+namespace {
 
 /// Puts a user message straight into `p`'s mailbox (on p's worker).
 template <class Msg>

@@ -107,6 +107,10 @@ process* finalize_one(process* p) {
         p->root = {};
     }
     if (p->ext && p->ext->exit_hooks) run_exit_hooks(p);  // e.g. topic subscriptions
+    if (p->ext && p->ext->gate) {                         // (paused by a flow gate: no more)
+        p->ext->gate.reset();
+        --w.throttled;
+    }
     free_mailbox(p);
     w.disarm(&p->timer);
     p->state = pstate::exited;
@@ -217,7 +221,7 @@ process* spawn_impl_ex(runtime_impl* rt_in, std::coroutine_handle<> root, const 
     p->parent = parent;
     p->linked = linked && parent;
     p->daemon = opts.daemon && parent;
-    p->isolated = opts.isolated && !parent;
+    if (opts.isolated && !parent) p->extension().isolated = true;
     p->timer.fire = &process_timer_fired;
     p->node = rt->node;
     p->incarnation = rt->incarnation;

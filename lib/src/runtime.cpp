@@ -102,7 +102,8 @@ void runtime_impl::root_exited(process* p) {
     {
         std::lock_guard lk(m);
         root_set.erase(p);
-        if (r && !p->isolated && (r->kind == exit_kind::error || r->kind == exit_kind::killed)) {
+        if (r && !(p->ext && p->ext->isolated) &&
+            (r->kind == exit_kind::error || r->kind == exit_kind::killed)) {
             // LK-4: an uncaught failure at the root tears the whole tree down.
             if (!root_failure)
                 root_failure = r->error ? r->error : std::make_exception_ptr(exit_error(*r));

@@ -452,6 +452,7 @@ worker* route(runtime_impl* rt_in, const pid& to, message* m) {
         if (to.node != rt->node && to && !(here && here->drop_sends)) {
             const runtime_impl::router_use use(*rt);
             if (remote_router* r = use.get()) {
+                if (here && &here->rt == rt) here->remote_dirty = true;  // (flushed at round end)
                 r->route(to, m);  // another node's process: the distribution layer's
                 return nullptr;
             }

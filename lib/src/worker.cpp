@@ -157,6 +157,12 @@ void worker::dispatch(message* m) {
         }
     } else if (is_signal<sig_resume>(m)) {
         if (process* p = table.find(m->target_slot, m->target)) resume_local(p);
+    } else if (is_signal<sig_unthrottle>(m)) {
+        if (process* p = table.find(m->target_slot, m->target); p && p->ext && p->ext->gate) {
+            p->ext->gate.reset();
+            --throttled;
+            make_runnable(p);
+        }
     } else if (is_signal<sig_watch>(m)) {
         auto& s = signal_data<sig_watch>(m);
         add_watcher(s.target, s.who, s.watch_id, s.index);
@@ -240,6 +246,9 @@ void worker::run_one(process* p) {
         }
         return;
     }
+    if (throttled != 0) [[unlikely]] {
+        if (p->ext && p->ext->gate && pause_throttled(p)) return;  // resumed when it opens
+    }
     current = p;
     ++resumptions;
     p->resume_at.resume();
@@ -262,6 +271,7 @@ std::uint64_t worker::step(std::uint64_t budget) {
         if (!local_wakes.empty()) n += run_local_wakes();
     }
     if (!local_wakes.empty()) n += run_local_wakes();
+    if (remote_dirty) flush_remote();
     return n + ran;
 }
 
@@ -332,6 +342,10 @@ void worker::destroy_frame(process* p) {
     p->take_pending = false;  // its receive_wait goes with the frame
     p->waiting = wait_kind::none;
     if (p->ext && !p->ext->held_locks.empty()) release_held_locks(p);  // abandoned
+    if (p->ext && p->ext->gate) {  // (paused by a flow gate: no more)
+        p->ext->gate.reset();
+        --throttled;
+    }
     if (p->root) {
         current = p;
         p->root.destroy();

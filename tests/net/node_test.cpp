@@ -532,3 +532,71 @@ TEST_CASE("node: a SIGKILLed node ends links (noconnection) and pending calls at
           "reply: sync; hello me; link: noconnection; pending call: noconnection | terminated by "
           "signal 9 (SIGKILL)");
 }
+
+// ---------------------------------------------------------------- back pressure
+
+namespace {
+
+struct flood_state {
+    int sent = 0;
+    int sent_when_released = -1;
+    std::size_t outstanding_when_released = 0;
+};
+
+/// Stops the peer (SIGSTOP), floods its echo with 4 KiB pings, yielding
+/// after each, while a timer process lets the peer go on after 300 ms:
+/// the sender must have been paused by the window meanwhile. Then every
+/// pong must come back, in order.
+task<std::string> flood(node* here, subprocess* sp, flood_state* st, int n) {
+    auto echo = co_await here->whereis("gamma", "echo", 5s);
+    if (!echo) co_return "not found";
+    sp->kill(SIGSTOP);
+    self().spawn(
+        [](node* h, subprocess* s, flood_state* f) -> task<void> {
+            co_await self().sleep(300ms);
+            f->sent_when_released = f->sent;
+            f->outstanding_when_released = h->outstanding("gamma");
+            s->kill(SIGCONT);
+        },
+        here, sp, st);
+    const std::string payload(4096, 'x');
+    for (int i = 0; i < n; ++i) {
+        send(*echo, ping{self().id(), std::to_string(i) + payload});
+        ++st->sent;
+        co_await self().yield();  // (a suspension point: where a full window pauses)
+    }
+    int in_order = 0;
+    for (int i = 0; i < n; ++i) {
+        auto r = co_await self().receive<pong>(20s);
+        if (!r) break;
+        if (r->text.rfind("pong: " + std::to_string(i) + "x", 0) == 0) ++in_order;
+    }
+    sp->in().close();
+    auto status = co_await sp->wait(10s);
+    co_return std::to_string(in_order) + " in order | " +
+        (status ? status->to_string() : status.error().message());
+}
+
+}  // namespace
+
+TEST_CASE("node: a full send window pauses the sender until the peer takes its messages",
+          "[net][node][processes]") {
+    auto [sp, port] = start_peer("gamma");
+    runtime a(named("alpha"));
+    node_options o;
+    o.send_window = 256 * 1024;
+    auto na = node::start(a, o);
+    REQUIRE(na->connect("127.0.0.1", port));
+    flood_state st;
+    const int n = 2000;  // 8 MiB in all, 32 windows
+    auto h = a.spawn(flood, na.get(), &sp, &st, n);
+    a.run();
+    CHECK(h.value() == std::to_string(n) + " in order | exited with code 0");
+    INFO("sent while the peer was stopped: " << st.sent_when_released << ", outstanding "
+                                             << st.outstanding_when_released);
+    // Paused at most one window (plus the batch and message in hand) in.
+    CHECK(st.sent_when_released > 0);
+    CHECK(st.sent_when_released * 4100 <= 256 * 1024 + 2 * 64 * 1024);
+    CHECK(st.outstanding_when_released <= 256 * 1024 + 64 * 1024 + 4200);
+    CHECK(na->stats().pauses >= 1);
+}

@@ -48,6 +48,8 @@ void add_watcher(process* target, process* who, std::uint64_t watch_id, std::uin
 /// On the target's worker: forgets the watcher entries of an abandoned watch.
 void remove_watcher(process* target, const process* who, std::uint64_t watch_id) noexcept;
 void resume_local(process* p) noexcept;
+/// Sends a signal to `to` (links.cpp): its worker, or the remote router.
+void post_signal(runtime_impl& rt, const pid& to, message* m);
 /// Inserts a new process on its home worker (owner thread) and queues it.
 void adopt(worker& w, process* p);
 /// Timer callback of a process's wait timer.

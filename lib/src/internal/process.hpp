@@ -6,6 +6,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ struct watcher {
 };
 
 struct io_wait_state;
+class flow_gate;
 struct exit_hook;
 struct swap_ctl;
 class mutex_core;
@@ -57,6 +59,10 @@ struct process_ext {
     // The call this process waits for (RPC-1): replies of any other alias
     // are dropped on arrival. A process makes one call at a time.
     std::uint64_t call_alias = 0;
+    bool isolated = false;  // a root whose failure does not tear the node down
+    // The flow gate that pauses it at its next resumption until it opens
+    // (it sent to a node over its window); counted in worker::throttled.
+    std::shared_ptr<flow_gate> gate;
     std::uint64_t next_alias = 1;
     bool trap = false;
     std::vector<std::string> names;  // registered names it holds (NM-1)

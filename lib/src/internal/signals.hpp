@@ -21,8 +21,9 @@ struct sig_cancel {  // target: m->target
     exit_kind kind;
     std::string why;
 };
-struct sig_resume {};  // target: m->target
-struct sig_watch {     // register `who` as a watcher of `target` (on this worker)
+struct sig_resume {};      // target: m->target
+struct sig_unthrottle {};  // target: m->target; its flow gate opened
+struct sig_watch {         // register `who` as a watcher of `target` (on this worker)
     process* target;
     process* who;
     std::uint64_t watch_id;

@@ -69,6 +69,8 @@ class worker {
     std::uint64_t spawn_counter = 0;
     process* current = nullptr;
     std::uint64_t resumptions = 0;
+    bool remote_dirty = false;       // routed to another node since the router's last flush
+    std::uint32_t throttled = 0;     // its processes with a flow gate (process_ext::gate)
     std::uint64_t ext_wait_ids = 0;  // ext_wait_identify (ext_wait.cpp)
     /// Channel waiters of this worker completed by its own processes: woken
     /// after the completing process yields (no signal through the inbox).
@@ -114,6 +116,11 @@ class worker {
     std::uint64_t poll_io(int timeout_ms);
     void run_one(process* p);
     void idle_wait();
+    /// A throttled process about to resume: true when its flow gate is
+    /// still closed (it is then paused, not resumed, until the gate opens).
+    bool pause_throttled(process* p);
+    /// Lets the router send what this worker routed (remote_router::flush).
+    void flush_remote();
 
     process* rq_head_ = nullptr;
     process* rq_tail_ = nullptr;

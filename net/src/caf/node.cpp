@@ -71,17 +71,24 @@ constexpr const char* app_identifier = "coronet-wire-1";
 // (CAF 0.17 atoms: at most 10 characters.)
 constexpr caf::atom_value hello_atom = caf::atom("c.hello");
 constexpr caf::atom_value hello_back_atom = caf::atom("c.hello2");
-constexpr caf::atom_value msg_atom = caf::atom("c.msg");
+constexpr caf::atom_value batch_atom = caf::atom("c.batch");
+constexpr caf::atom_value ack_atom = caf::atom("c.ack");
 constexpr caf::atom_value whereis_atom = caf::atom("c.whereis");
-constexpr caf::atom_value monitor_atom = caf::atom("c.mon");
-constexpr caf::atom_value demonitor_atom = caf::atom("c.demon");
-constexpr caf::atom_value down_atom = caf::atom("c.down");
 constexpr caf::atom_value spawn_atom = caf::atom("c.spawn");
-constexpr caf::atom_value link_atom = caf::atom("c.link");
-constexpr caf::atom_value unlink_atom = caf::atom("c.unlink");
-constexpr caf::atom_value exit_atom = caf::atom("c.exit");
 constexpr caf::atom_value flush_atom = caf::atom("c.flush");
 constexpr caf::atom_value flushed_atom = caf::atom("c.flushed");
+
+/// What a batch carries: records of [kind u8][length u32][body], after
+/// the envelope version byte. Everything a process sends to another node
+/// (messages and the signals of monitors and links) goes into its worker's
+/// batch for that node, so that one order per pair holds (MO-4).
+enum class rec : std::uint8_t { msg = 1, monitor, demonitor, down, link, unlink, exit };
+
+/// A worker's batch for one node is sent when its round ends, or once it
+/// holds this much.
+constexpr std::size_t batch_bytes = 64 * 1024;
+/// The receiver acknowledges what it delivered once this much came.
+constexpr std::size_t ack_bytes = 64 * 1024;
 
 caf::timespan to_timespan(duration d) {
     return std::chrono::duration_cast<caf::timespan>(d);
@@ -148,9 +155,18 @@ struct node::impl final : detail::remote_router {
     caf::actor_companion* companion = nullptr;
     std::uint16_t port = 0;
 
+    /// Flow control towards one peer: bytes sent (or batched) and not yet
+    /// acknowledged; over the window, senders pause at their next
+    /// suspension point (detail::flow_gate) until acks bring it below half.
+    struct peer_flow {
+        std::atomic<std::size_t> outstanding{0};
+        std::shared_ptr<detail::flow_gate> gate = std::make_shared<detail::flow_gate>();
+        std::size_t unacked_in = 0;  ///< received from it, not yet acknowledged (CAF thread)
+    };
     struct peer {
         std::string name;
         caf::actor gateway;
+        std::shared_ptr<peer_flow> flow = std::make_shared<peer_flow>();
     };
     mutable std::shared_mutex peers_m;
     std::map<std::uint64_t, peer> peers;  ///< by coronet node id
@@ -184,8 +200,19 @@ struct node::impl final : detail::remote_router {
     std::mutex spawnables_m;
     std::map<std::string, node::spawner, std::less<>> spawnables;
 
+    /// Per worker, its batches by node id: only that worker's thread
+    /// touches its map (and ~node, once the router is removed).
+    std::vector<std::map<std::uint64_t, std::string>> outs;
+    std::atomic<std::uint64_t> lost_bytes{0};  ///< batched for a node lost before they went
+    std::atomic<std::uint64_t> pauses{0};      ///< times a window filled up
+
     impl(runtime& r, node_options o)
-        : rt(r), options(std::move(o)), name(r.node_name()), cfg(options), sys(cfg) {}
+        : rt(r),
+          options(std::move(o)),
+          name(r.node_name()),
+          cfg(options),
+          sys(cfg),
+          outs(detail::worker_count(r)) {}
 
     impl(const impl&) = delete;
     impl& operator=(const impl&) = delete;
@@ -207,7 +234,8 @@ struct node::impl final : detail::remote_router {
         {
             const std::lock_guard wl(watches_m);
             const std::unique_lock lock(peers_m);
-            peers[id] = peer{std::move(peer_name), gw};
+            if (auto it = peers.find(id); it == peers.end() || it->second.gateway != gw)
+                peers[id] = peer{std::move(peer_name), gw};
         }
         companion->monitor(gw);  // after the insert: a gateway already dead is found
     }
@@ -230,6 +258,7 @@ struct node::impl final : detail::remote_router {
         std::string lost_name;
         std::set<watch> owed;
         std::set<std::pair<pid, pid>> linked;
+        std::shared_ptr<peer_flow> flow;
         {
             // Under watches_m too: a monitor being added either sees the
             // peer gone or has its watch in the set taken here.
@@ -239,6 +268,7 @@ struct node::impl final : detail::remote_router {
                 if (it->second.gateway.address() == gw) {
                     lost = it->first;
                     lost_name = it->second.name;
+                    flow = it->second.flow;
                     peers.erase(it);
                     break;
                 }
@@ -257,6 +287,7 @@ struct node::impl final : detail::remote_router {
                      name.c_str(), lost_name.c_str(), owed.size(), linked.size());
         tell_lost(owed, "node " + lost_name + " lost");
         tell_links_lost(linked, "node " + lost_name + " lost");
+        flow->gate->open(rt);  // (its paused senders go on: their sends are dead letters now)
     }
 
     /// Every local process linked to a process of a lost node gets an exit
@@ -270,6 +301,102 @@ struct node::impl final : detail::remote_router {
             } catch (...) {
             }
         }
+    }
+
+    // ------------------------------------------------ sending: batches and credits
+
+    /// The flow state of the connected node `node_id`, or null.
+    std::shared_ptr<peer_flow> flow_of(std::uint64_t node_id) const {
+        const std::shared_lock lock(peers_m);
+        const auto it = peers.find(node_id);
+        return it == peers.end() ? nullptr : it->second.flow;
+    }
+
+    /// Appends one record for `node_id` to the calling worker's batch (a
+    /// plain thread's record goes at once); `body` writes it. Counts it
+    /// against the peer's window, and pauses the sending process when the
+    /// window is full.
+    template <class Body>
+    void emit(std::uint64_t node_id, rec kind, Body&& body) {
+        const int w = detail::current_worker_index(rt);
+        std::string single;
+        std::string& buf = w >= 0 ? outs[static_cast<std::size_t>(w)][node_id] : single;
+        if (buf.empty()) buf.push_back(static_cast<char>(envelope_version));
+        const std::size_t start = buf.size();
+        buf.push_back(static_cast<char>(kind));
+        buf.append(4, '\0');
+        try {
+            wire_writer out(buf);
+            body(out);
+        } catch (...) {
+            buf.resize(start);
+            if (buf.size() == 1) buf.clear();
+            throw;
+        }
+        const std::size_t len = buf.size() - start - 5;
+        if (len > 0xffffffffu) {
+            buf.resize(start);
+            throw wire_error("coronet node: a message over 4 GiB");
+        }
+        for (int b = 0; b < 4; ++b)
+            buf[start + 1 + static_cast<std::size_t>(b)] =
+                static_cast<char>((len >> (8 * b)) & 0xff);
+        if (const auto flow = flow_of(node_id)) {
+            const std::size_t now = flow->outstanding.fetch_add(len + 5) + len + 5;
+            if (now > options.send_window) {
+                if (!flow->gate->closed()) pauses.fetch_add(1, std::memory_order_relaxed);
+                flow->gate->close();
+                detail::throttle_current(flow->gate);
+            }
+        }
+        if (w < 0 || buf.size() >= batch_bytes) send_batch(node_id, buf);
+    }
+
+    /// Sends `buf` (a batch for `node_id`) and empties it. A batch for a
+    /// node that is gone is dropped: the monitors and links of its
+    /// processes got noconnection, and the messages count as lost.
+    void send_batch(std::uint64_t node_id, std::string& buf) {
+        if (buf.empty()) return;
+        const caf::actor gw = gateway_of(node_id);
+        if (!gw) {
+            lost_bytes.fetch_add(buf.size(), std::memory_order_relaxed);
+            buf.clear();
+            return;
+        }
+        caf::send_as(gateway, gw, batch_atom, rt.node_id(), std::move(buf));
+        buf.clear();
+    }
+
+    /// remote_router: worker `w`'s round ended.
+    void flush(std::uint32_t w) override {
+        for (auto& [node_id, buf] : outs[w]) send_batch(node_id, buf);
+    }
+
+    static void write_reason(wire_writer& out, const exit_reason& r) {
+        out.integer(static_cast<std::uint64_t>(r.kind));
+        wire_write(out, reason_text(r));
+    }
+
+    // remote_router: any sending thread.
+    void route(const pid& to, detail::message* m) override {
+        struct owned {
+            detail::message* m;
+            ~owned() {
+                if (m) detail::free_message(m);
+            }
+        } own{m};
+        if (!gateway_of(to.node)) {
+            if (!m->type->encode) {  // (not_serializable: the sender's error comes first)
+                std::string unused;
+                encode_message(*m, unused);
+            }
+            detail::deliver_remote(rt, to, std::exchange(own.m, nullptr));  // a dead letter
+            return;
+        }
+        emit(to.node, rec::msg, [&](wire_writer& out) {
+            wire_write(out, to);
+            encode_message(*m, out.buffer());
+        });
     }
 
     // remote_router, monitors: worker threads.
@@ -289,7 +416,11 @@ struct node::impl final : detail::remote_router {
         }
         // (a monitor of the node itself stays here: it only waits for a loss)
         if (target.serial != detail::node_serial)
-            caf::send_as(gateway, gw, monitor_atom, pid_bytes(target), pid_bytes(watcher), id);
+            emit(target.node, rec::monitor, [&](wire_writer& out) {
+                wire_write(out, target);
+                wire_write(out, watcher);
+                out.integer(id);
+            });
     }
 
     void demonitor(const pid& target, const pid& watcher, std::uint64_t id) override {
@@ -298,9 +429,24 @@ struct node::impl final : detail::remote_router {
             if (auto it = watches.find(target.node); it != watches.end())
                 it->second.erase(watch{watcher, id, target});
         }
-        if (target.serial == detail::node_serial) return;
-        if (const caf::actor gw = gateway_of(target.node))
-            caf::send_as(gateway, gw, demonitor_atom, pid_bytes(target), pid_bytes(watcher), id);
+        if (target.serial == detail::node_serial || !gateway_of(target.node)) return;
+        emit(target.node, rec::demonitor, [&](wire_writer& out) {
+            wire_write(out, target);
+            wire_write(out, watcher);
+            out.integer(id);
+        });
+    }
+
+    void down(const pid& watcher, std::uint64_t id, const pid& who,
+              const exit_reason& reason) override {
+        // (a watcher whose node is gone learns of it there: nothing to send)
+        if (!gateway_of(watcher.node)) return;
+        emit(watcher.node, rec::down, [&](wire_writer& out) {
+            wire_write(out, watcher);
+            out.integer(id);
+            wire_write(out, who);
+            write_reason(out, reason);
+        });
     }
 
     // remote_router, links: worker threads.
@@ -317,22 +463,32 @@ struct node::impl final : detail::remote_router {
                 exit_reason{exit_kind::noconnection, nullptr, "its node is not connected"}, true);
             return;
         }
-        caf::send_as(gateway, gw, link_atom, pid_bytes(target), pid_bytes(from));
+        emit(target.node, rec::link, [&](wire_writer& out) {
+            wire_write(out, target);
+            wire_write(out, from);
+        });
     }
 
     void unlink(const pid& target, const pid& from) override {
         forget_link(from, target);
-        if (const caf::actor gw = gateway_of(target.node))
-            caf::send_as(gateway, gw, unlink_atom, pid_bytes(target), pid_bytes(from));
+        if (!gateway_of(target.node)) return;
+        emit(target.node, rec::unlink, [&](wire_writer& out) {
+            wire_write(out, target);
+            wire_write(out, from);
+        });
     }
 
     void exit(const pid& target, const pid& from, const exit_reason& reason,
               bool via_link) override {
         if (via_link) forget_link(from, target);
         // (a target whose node is gone learns of it there: nothing to send)
-        if (const caf::actor gw = gateway_of(target.node))
-            caf::send_as(gateway, gw, exit_atom, pid_bytes(target), pid_bytes(from),
-                         static_cast<std::uint64_t>(reason.kind), reason_text(reason), via_link);
+        if (!gateway_of(target.node)) return;
+        emit(target.node, rec::exit, [&](wire_writer& out) {
+            wire_write(out, target);
+            wire_write(out, from);
+            write_reason(out, reason);
+            wire_write(out, via_link);
+        });
     }
 
     void forget_link(const pid& local, const pid& remote) {
@@ -344,14 +500,6 @@ struct node::impl final : detail::remote_router {
         if (k > static_cast<std::uint64_t>(exit_kind::swap_failed))
             throw wire_error("an unknown exit kind");
         return static_cast<exit_kind>(k);
-    }
-
-    void down(const pid& watcher, std::uint64_t id, const pid& who,
-              const exit_reason& reason) override {
-        // (a watcher whose node is gone learns of it there: nothing to send)
-        if (const caf::actor gw = gateway_of(watcher.node))
-            caf::send_as(gateway, gw, down_atom, pid_bytes(watcher), id, pid_bytes(who),
-                         static_cast<std::uint64_t>(reason.kind), reason_text(reason));
     }
 
     caf::actor gateway_of(std::uint64_t node_id) const {
@@ -367,34 +515,132 @@ struct node::impl final : detail::remote_router {
         return std::nullopt;
     }
 
-    // remote_router: any sending thread.
-    void route(const pid& to, detail::message* m) override {
-        std::string envelope;
-        wire_writer w(envelope);
-        w.integer(envelope_version);
-        wire_write(w, to);
-        try {
-            encode_message(*m, envelope);
-        } catch (...) {
-            detail::free_message(m);
-            throw;
+    // ------------------------------------------------ receiving: CAF's network thread
+
+    /// A batch from node `from`: each record delivered in order. A record
+    /// that does not decode is dropped with a log line; the others go on.
+    void on_batch(std::uint64_t from, const std::string& bytes, const caf::actor& sender) {
+        wire_reader r(bytes);
+        const auto version = r.integer<std::uint8_t>();
+        if (version != envelope_version)
+            throw wire_error("a batch of version " + std::to_string(version));
+        while (r.remaining() != 0) {
+            const auto kind = r.integer<std::uint8_t>();
+            const auto len = r.integer<std::uint32_t>();
+            const std::string_view body = r.take(len);
+            try {
+                on_record(static_cast<rec>(kind), body);
+            } catch (const std::exception& e) {
+                log_drop(e.what());
+            }
         }
-        const caf::actor gw = gateway_of(to.node);
-        if (!gw) {
-            detail::deliver_remote(rt, to, m);  // not connected: a traced dead letter
-            return;
+        // Credits back: what was delivered no longer counts against the
+        // sender's window.
+        if (const auto flow = flow_of(from)) {
+            flow->unacked_in += bytes.size() - 1;
+            if (flow->unacked_in >= ack_bytes) {
+                caf::send_as(gateway, sender, ack_atom, rt.node_id(),
+                             static_cast<std::uint64_t>(flow->unacked_in));
+                flow->unacked_in = 0;
+            }
         }
-        detail::free_message(m);
-        caf::send_as(gateway, gw, msg_atom, std::move(envelope));
+    }
+
+    void on_record(rec kind, std::string_view body) {
+        wire_reader r(body);
+        auto read_pid = [&] {
+            pid p;
+            wire_read(r, p);
+            return p;
+        };
+        auto read_reason = [&] {
+            const exit_kind k = kind_of(r.integer<std::uint64_t>());
+            std::string text;
+            wire_read(r, text);
+            return exit_reason{k, nullptr, std::move(text)};
+        };
+        switch (kind) {
+            case rec::msg: {
+                const pid to = read_pid();
+                const std::size_t header = body.size() - r.remaining();
+                detail::deliver_remote(rt, to, decode_message(body.substr(header)));
+                return;
+            }
+            case rec::monitor:
+            case rec::demonitor: {
+                const pid target = read_pid();
+                const pid watcher = read_pid();
+                const auto id = r.integer<std::uint64_t>();
+                if (kind == rec::monitor)
+                    detail::deliver_remote_monitor(rt, target, watcher, id);
+                else
+                    detail::deliver_remote_demonitor(rt, target, watcher, id);
+                return;
+            }
+            case rec::down: {
+                const pid watcher = read_pid();
+                const auto id = r.integer<std::uint64_t>();
+                const pid who = read_pid();
+                exit_reason reason = read_reason();
+                {
+                    const std::lock_guard lock(watches_m);
+                    if (auto it = watches.find(who.node); it != watches.end())
+                        it->second.erase(watch{watcher, id, who});
+                }
+                // (an exception does not cross nodes: its text does)
+                detail::deliver_remote_down(rt, watcher, id, who, std::move(reason));
+                return;
+            }
+            case rec::link:
+            case rec::unlink: {
+                const pid target = read_pid();
+                const pid from = read_pid();
+                if (kind == rec::link) {
+                    {
+                        const std::lock_guard lock(watches_m);
+                        links[from.node].insert({target, from});
+                    }
+                    detail::deliver_remote_link(rt, target, from);
+                } else {
+                    forget_link(target, from);
+                    detail::deliver_remote_unlink(rt, target, from);
+                }
+                return;
+            }
+            case rec::exit: {
+                const pid target = read_pid();
+                const pid from = read_pid();
+                exit_reason reason = read_reason();
+                bool via_link = false;
+                wire_read(r, via_link);
+                if (via_link) forget_link(target, from);
+                detail::deliver_remote_exit(rt, target, from, std::move(reason), via_link);
+                return;
+            }
+        }
+        throw wire_error("a record of unknown kind " + std::to_string(static_cast<int>(kind)));
+    }
+
+    /// Node `from` acknowledged `n` bytes: senders paused by its window go
+    /// on once half of it is free.
+    void on_ack(std::uint64_t from, std::uint64_t n) {
+        const auto flow = flow_of(from);
+        if (!flow) return;
+        const std::size_t left = flow->outstanding.fetch_sub(n) - n;
+        if (flow->gate->closed() && left <= options.send_window / 2) flow->gate->open(rt);
     }
 
     // The gateway's mailbox: CAF's network thread.
     void on_message(caf::mailbox_element& x) {
         auto& c = x.content();
         try {
-            if (c.match_elements<caf::atom_value, std::string>() &&
-                c.get_as<caf::atom_value>(0) == msg_atom) {
-                deliver(c.get_as<std::string>(1));
+            if (c.match_elements<caf::atom_value, std::uint64_t, std::string>() &&
+                c.get_as<caf::atom_value>(0) == batch_atom) {
+                on_batch(c.get_as<std::uint64_t>(1), c.get_as<std::string>(2),
+                         caf::actor_cast<caf::actor>(x.sender));
+            } else if (c.match_elements<caf::atom_value, std::uint64_t, std::uint64_t>() &&
+                       c.get_as<caf::atom_value>(0) == ack_atom) {
+                on_ack(c.get_as<std::uint64_t>(1), c.get_as<std::uint64_t>(2));
             } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t,
                                         std::uint64_t>() &&
                        c.get_as<caf::atom_value>(0) == hello_atom) {
@@ -428,59 +674,6 @@ struct node::impl final : detail::remote_router {
                         detail::call_reply<wire::spawn_result>{
                             c.get_as<std::uint64_t>(3),
                             spawn_here(c.get_as<std::string>(1), c.get_as<std::string>(2), asker)});
-            } else if (c.match_elements<caf::atom_value, std::string, std::string>() &&
-                       c.get_as<caf::atom_value>(0) == link_atom) {
-                const pid target = pid_of_bytes(c.get_as<std::string>(1));
-                const pid from = pid_of_bytes(c.get_as<std::string>(2));
-                {
-                    const std::lock_guard lock(watches_m);
-                    links[from.node].insert({target, from});
-                }
-                detail::deliver_remote_link(rt, target, from);
-            } else if (c.match_elements<caf::atom_value, std::string, std::string>() &&
-                       c.get_as<caf::atom_value>(0) == unlink_atom) {
-                const pid target = pid_of_bytes(c.get_as<std::string>(1));
-                const pid from = pid_of_bytes(c.get_as<std::string>(2));
-                forget_link(target, from);
-                detail::deliver_remote_unlink(rt, target, from);
-            } else if (c.match_elements<caf::atom_value, std::string, std::string, std::uint64_t,
-                                        std::string, bool>() &&
-                       c.get_as<caf::atom_value>(0) == exit_atom) {
-                const pid target = pid_of_bytes(c.get_as<std::string>(1));
-                const pid from = pid_of_bytes(c.get_as<std::string>(2));
-                const bool via_link = c.get_as<bool>(5);
-                if (via_link) forget_link(target, from);
-                detail::deliver_remote_exit(rt, target, from,
-                                            exit_reason{kind_of(c.get_as<std::uint64_t>(3)),
-                                                        nullptr, c.get_as<std::string>(4)},
-                                            via_link);
-            } else if (c.match_elements<caf::atom_value, std::string, std::string,
-                                        std::uint64_t>() &&
-                       c.get_as<caf::atom_value>(0) == monitor_atom) {
-                detail::deliver_remote_monitor(rt, pid_of_bytes(c.get_as<std::string>(1)),
-                                               pid_of_bytes(c.get_as<std::string>(2)),
-                                               c.get_as<std::uint64_t>(3));
-            } else if (c.match_elements<caf::atom_value, std::string, std::string,
-                                        std::uint64_t>() &&
-                       c.get_as<caf::atom_value>(0) == demonitor_atom) {
-                detail::deliver_remote_demonitor(rt, pid_of_bytes(c.get_as<std::string>(1)),
-                                                 pid_of_bytes(c.get_as<std::string>(2)),
-                                                 c.get_as<std::uint64_t>(3));
-            } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t, std::string,
-                                        std::uint64_t, std::string>() &&
-                       c.get_as<caf::atom_value>(0) == down_atom) {
-                const pid watcher = pid_of_bytes(c.get_as<std::string>(1));
-                const std::uint64_t id = c.get_as<std::uint64_t>(2);
-                const pid who = pid_of_bytes(c.get_as<std::string>(3));
-                const exit_kind kind = kind_of(c.get_as<std::uint64_t>(4));
-                {
-                    const std::lock_guard lock(watches_m);
-                    if (auto it = watches.find(who.node); it != watches.end())
-                        it->second.erase(watch{watcher, id, who});
-                }
-                // (an exception does not cross nodes: its text does)
-                detail::deliver_remote_down(rt, watcher, id, who,
-                                            exit_reason{kind, nullptr, c.get_as<std::string>(5)});
             } else if (c.match_elements<caf::atom_value, std::uint64_t>() &&
                        c.get_as<caf::atom_value>(0) == flush_atom) {
                 caf::send_as(gateway, caf::actor_cast<caf::actor>(x.sender), flushed_atom,
@@ -522,18 +715,6 @@ struct node::impl final : detail::remote_router {
             return {pid{}, function + ": " + e.what()};
         }
     }
-
-    void deliver(const std::string& envelope) {
-        wire_reader r(envelope);
-        const auto version = r.integer<std::uint8_t>();
-        if (version != envelope_version)
-            throw wire_error("an envelope of version " + std::to_string(version));
-        pid to;
-        wire_read(r, to);
-        const std::size_t header = envelope.size() - r.remaining();
-        detail::message* m = decode_message(std::string_view(envelope).substr(header));
-        detail::deliver_remote(rt, to, m);
-    }
 };
 
 std::unique_ptr<node> node::start(runtime& rt, node_options options) {
@@ -572,6 +753,18 @@ node::node(std::unique_ptr<impl> p) noexcept : p_(std::move(p)) {}
 
 node::~node() {
     detail::set_remote_router(p_->rt, nullptr);
+    // What the workers batched goes first (no worker touches its batches
+    // once the router is gone), and no sender stays paused.
+    for (auto& batches : p_->outs)
+        for (auto& [node_id, buf] : batches) p_->send_batch(node_id, buf);
+    {
+        std::vector<std::shared_ptr<impl::peer_flow>> flows;
+        {
+            const std::shared_lock lock(p_->peers_m);
+            for (const auto& [id, p] : p_->peers) flows.push_back(p.flow);
+        }
+        for (const auto& f : flows) f->gate->open(p_->rt);
+    }
     // CAF sends asynchronously: what was sent before the stop (the downs of
     // processes that just ended, say) could still be queued. A round trip
     // to every peer, in order behind them, at most 1 s in all.
@@ -642,6 +835,26 @@ result<std::string> node::connect(const std::string& host, std::uint16_t port) {
     std::string peer = std::move(p_->hello_backs[id]);
     p_->hello_backs.erase(id);
     return peer;
+}
+
+runtime& node::runtime_of() const noexcept {
+    return p_->rt;
+}
+
+node_stats node::stats() const {
+    return {p_->pauses.load(), p_->lost_bytes.load()};
+}
+
+std::size_t node::outstanding(const std::string& peer) const {
+    const std::optional<std::uint64_t> id = p_->id_named(peer);
+    if (!id) return 0;
+    const auto flow = p_->flow_of(*id);
+    return flow ? flow->outstanding.load() : 0;
+}
+
+bool node::has_room(const pid& to) const {
+    const auto flow = p_->flow_of(to.node);
+    return !flow || flow->outstanding.load() <= p_->options.send_window;
 }
 
 std::vector<std::string> node::peers() const {

@@ -3,7 +3,11 @@
 // sends to pids of other nodes go to its router, and what arrives from other
 // nodes is delivered like a local send. Internal: users see nodes, not this.
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "coronet/detail/message_node.hpp"
 #include "coronet/exit_reason.hpp"
@@ -50,9 +54,45 @@ class remote_router {
     virtual void exit(const pid& target, const pid& from, const exit_reason& reason,
                       bool via_link) = 0;
 
+    /// The worker `worker` of this runtime routed something since its last
+    /// flush and has run out of work for now (the end of one scheduling
+    /// round): a router that batches sends what that worker queued. Called
+    /// on that worker's thread.
+    virtual void flush(std::uint32_t worker) { (void)worker; }
+
   protected:
     ~remote_router() = default;
 };
+
+/// The index of the calling thread's worker if it is a worker of `rt`,
+/// else -1 (a plain thread, or a worker of another runtime).
+int current_worker_index(const runtime& rt) noexcept;
+/// How many workers `rt` has.
+std::uint32_t worker_count(const runtime& rt) noexcept;
+
+/// Back pressure for senders to another node (a router has one per peer):
+/// while it is closed, a process that sent through it (throttle_current)
+/// does not resume at its next suspension point until the gate opens
+/// again. Sending never blocks a thread; the sender pauses instead.
+///
+/// **Thread safety:** every member from any thread.
+class flow_gate {
+  public:
+    bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+    void close() noexcept { closed_.store(true, std::memory_order_release); }
+    /// Opens the gate and resumes the processes paused by it.
+    void open(runtime& rt);
+
+  private:
+    friend struct gate_access;
+    std::atomic<bool> closed_{false};
+    std::mutex m_;
+    std::vector<pid> paused_;  // guarded by m_
+};
+
+/// The current process (if any) pauses at its next suspension point until
+/// `gate` opens (at once if it is open by then).
+void throttle_current(const std::shared_ptr<flow_gate>& gate) noexcept;
 
 /// Installs `r` (null removes it). Sends to another node's pids made while
 /// none is installed are dead letters. The router must stay alive until it

@@ -51,6 +51,19 @@ struct node_options {
     /// Nodes connect only within one cluster name (and one wire version):
     /// any other node is refused with errc::incompatible_peer.
     std::string cluster = "default";
+    /// Back pressure: bytes sent to one node and not yet delivered there.
+    /// A process that sends beyond it pauses at its next suspension point
+    /// (its send itself never blocks or fails) until the peer has taken
+    /// half of it; try_send refuses instead.
+    std::size_t send_window = std::size_t{8} << 20;
+};
+
+/// Counters of a node (approximate while it runs).
+///
+/// **Thread safety:** a value type. **Suspends:** never.
+struct node_stats {
+    std::uint64_t pauses = 0;      ///< times a peer's send window filled up
+    std::uint64_t lost_bytes = 0;  ///< batched for a node that was lost before they left
 };
 
 /// A spawn_on the other node refused: no such function, arguments that do
@@ -99,6 +112,25 @@ class node {
     result<std::string> connect(const std::string& host, std::uint16_t port);
     /// The names of the connected nodes.
     std::vector<std::string> peers() const;
+    node_stats stats() const;
+    /// The runtime this node serves.
+    runtime& runtime_of() const noexcept;
+    /// Bytes sent to `peer` (or batched for it) and not yet acknowledged
+    /// as delivered there; 0 for a node that is not connected.
+    std::size_t outstanding(const std::string& peer) const;
+    /// False while the send window towards `to`'s node is full: a send now
+    /// would pause the sender. Any thread.
+    bool has_room(const pid& to) const;
+
+    /// Sends `msg` to `to` unless its node's send window is full (then
+    /// false, and nothing is sent): back pressure for a sender that must
+    /// not pause. Inside a process, or from any thread.
+    template <class Msg>
+    bool try_send(const pid& to, Msg&& msg) {
+        if (!has_room(to)) return false;
+        runtime_of().send(to, std::forward<Msg>(msg));
+        return true;
+    }
 
     /// The pid registered as `name` on the connected node `node_name`;
     /// nullopt if none, or no answer within `timeout`.
