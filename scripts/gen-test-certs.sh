@@ -10,6 +10,9 @@
 #   client.pem/.key   CN client, clientAuth (signed by ca)
 #   rogue.pem/.key    CN rogue client (signed by other-ca)
 #   expired.pem/.key  as server.pem, valid 2020-01-01 .. 2020-01-02 only
+#   node.pem/.key     CN node, serverAuth + clientAuth (signed by ca): a
+#                     node's one certificate serves both ends (CAF 0.17)
+#   node-rogue.pem/.key  the same, signed by other-ca
 set -euo pipefail
 
 out=${1:?usage: gen-test-certs.sh <output dir>}
@@ -49,6 +52,12 @@ leaf server ca "/CN=localhost" "$server_ext"
 leaf sni ca "/CN=sni.example" "${server_ext/DNS:localhost,IP:127.0.0.1,IP:::1/DNS:sni.example}"
 leaf client ca "/CN=client" "$client_ext"
 leaf rogue other-ca "/CN=rogue" "$client_ext"
+node_ext='basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth,clientAuth
+subjectAltName=DNS:localhost,IP:127.0.0.1'
+leaf node ca "/CN=node" "$node_ext"
+leaf node-rogue other-ca "/CN=rogue node" "$node_ext"
 openssl pkey -in server.key -aes256 -passout pass:coronet-test -out server-enc.key
 
 # An expired certificate: x509 -req cannot date in the past, `openssl ca` can.

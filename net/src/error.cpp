@@ -20,6 +20,9 @@ class category final : public std::error_category {
                 return "end of stream inside a frame";
             case errc::incompatible_peer:
                 return "the peer is a node of another wire version";
+            case errc::tls_refused:
+                return "the TLS handshake with the node failed (a certificate refused, or TLS on "
+                       "one side only)";
             case errc::write_interrupted:
                 return "an earlier write was interrupted part-way; nothing more can be written";
         }

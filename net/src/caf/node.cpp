@@ -17,12 +17,22 @@
 #include <caf/actor_companion.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_execution_unit.hpp>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -34,6 +44,7 @@
 #include <tuple>
 #include <utility>
 
+#include "../node_tls.hpp"
 #include "coronet/call.hpp"
 #include "coronet/detail/remote_route.hpp"
 #include "coronet/exit_reason.hpp"
@@ -109,6 +120,13 @@ struct node_config : caf::actor_system_config {
         set("middleman.app-identifiers",
             std::vector<std::string>{std::string(app_identifier) + "/" + o.cluster});
         set("logger.verbosity", caf::atom("quiet"));
+        if (o.tls) {
+            load<caf::openssl::manager>();
+            set("openssl.certificate", o.tls->certificate_file);
+            set("openssl.key", o.tls->private_key_file);
+            set("openssl.cafile", o.tls->ca_file);
+            if (!o.tls->passphrase.empty()) set("openssl.passphrase", o.tls->passphrase);
+        }
     }
 };
 
@@ -137,6 +155,41 @@ std::string reason_text(const exit_reason& r) {
     } catch (...) {
         return r.detail;
     }
+}
+
+/// CAF 0.17 with TLS: ~actor_system waits for a connection whose TLS
+/// handshake never finished (a peer that connected and said nothing) until
+/// that peer closes (docs/caf017/FINDINGS.md §8). The connections accepted
+/// on our port are shut down first, so that it never waits: each socket of
+/// this process whose local port is ours and that is not listening.
+void shut_down_accepted(std::uint16_t port) noexcept {
+    DIR* d = ::opendir("/proc/self/fd");
+    if (!d) return;
+    while (const dirent* e = ::readdir(d)) {
+        char* end = nullptr;
+        const long fd = std::strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end != '\0' || fd == ::dirfd(d)) continue;
+        struct stat st {};
+        if (::fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+        int listening = 0;
+        socklen_t len = sizeof listening;
+        if (::getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+            listening)
+            continue;
+        sockaddr_storage a{};
+        socklen_t alen = sizeof a;
+        if (::getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&a), &alen) != 0)
+            continue;
+        std::uint16_t local = 0;
+        if (a.ss_family == AF_INET)
+            local = ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
+        else if (a.ss_family == AF_INET6)
+            local = ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
+        else
+            continue;
+        if (local == port) ::shutdown(static_cast<int>(fd), SHUT_RDWR);
+    }
+    ::closedir(d);
 }
 
 void log_drop(const std::string& why) {
@@ -719,10 +772,13 @@ struct node::impl final : detail::remote_router {
 
 std::unique_ptr<node> node::start(runtime& rt, node_options options) {
     if (options.listen_host != "127.0.0.1" && options.listen_host != "::1" &&
-        options.listen_host != "localhost")
+        options.listen_host != "localhost" && !options.tls && !options.allow_plaintext)
         throw std::system_error(std::make_error_code(std::errc::operation_not_permitted),
-                                "coronet node: listening beyond loopback needs TLS between "
-                                "nodes, which is not there yet");
+                                "coronet node: listening on " + options.listen_host +
+                                    " in plain text: configure TLS (node_options::tls), or set "
+                                    "node_options::allow_plaintext for a trusted network");
+    // (CAF 0.17 aborts or hangs on bad TLS settings: check them first.)
+    if (options.tls) check_node_tls(*options.tls);
     if (rt.virtual_clock())
         throw std::invalid_argument(
             "coronet node: a runtime on the virtual clock cannot be a node (the network runs in "
@@ -735,8 +791,10 @@ std::unique_ptr<node> node::start(runtime& rt, node_options options) {
     p->companion->on_enqueue([self](caf::mailbox_element_ptr x) {
         if (x) self->on_message(*x);
     });
-    auto port = p->sys.middleman().publish(p->gateway, p->options.port,
-                                           p->options.listen_host.c_str(), true);
+    auto port = p->options.tls ? caf::openssl::publish(p->gateway, p->options.port,
+                                                       p->options.listen_host.c_str(), true)
+                               : p->sys.middleman().publish(p->gateway, p->options.port,
+                                                            p->options.listen_host.c_str(), true);
     if (!port) {
         const std::string why = p->sys.render(port.error());
         caf::scoped_execution_unit ctx{&p->sys};
@@ -803,6 +861,7 @@ node::~node() {
     p_->tell_lost(owed, "this node stopped");
     p_->tell_links_lost(linked, "this node stopped");
     p_->gateway = caf::actor();
+    if (p_->options.tls) shut_down_accepted(p_->port);
     // (The actor system is destroyed with *p_, on this thread. Destroying
     // it on another thread was seen to hang in ~actor_system every time;
     // see the issue 7 notes.)
@@ -817,13 +876,16 @@ const std::string& node::name() const noexcept {
 }
 
 result<std::string> node::connect(const std::string& host, std::uint16_t port) {
-    auto gw = p_->sys.middleman().remote_actor(host, port);
+    auto gw = p_->options.tls ? caf::openssl::remote_actor(p_->sys, host, port)
+                              : p_->sys.middleman().remote_actor(host, port);
     if (!gw) {
         const std::string why = p_->sys.render(gw.error());
         std::fprintf(stderr, "coronet node %s: connect to %s:%u failed: %s\n", p_->name.c_str(),
                      host.c_str(), static_cast<unsigned>(port), why.c_str());
         if (why.find("incompatible_application_ids") != std::string::npos)
             return make_error_code(errc::incompatible_peer);
+        if (why.find("disconnect_during_handshake") != std::string::npos)
+            return make_error_code(errc::tls_refused);
         return std::make_error_code(std::errc::connection_refused);
     }
     const std::uint64_t id = p_->next_id++;

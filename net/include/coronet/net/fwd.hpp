@@ -18,5 +18,10 @@ struct exit_status;
 struct io_result;
 template <class T>
 class result;
+struct caf_atom;
+class caf_reply_token;
+struct caf_request;
+struct caf_endpoint_options;
+class caf_endpoint;
 
 }  // namespace coronet::net

@@ -38,9 +38,23 @@ class runtime;
 
 namespace coronet::net {
 
+/// Mutual TLS between nodes (CAF 0.17's openssl module). A node has one
+/// certificate for both ends of its connections, so it needs both
+/// serverAuth and clientAuth in its extended key usage (or none). Peers
+/// are verified against `ca_file`; host names are not checked (CAF does
+/// not), so trust a CA that signs only your cluster's nodes.
+///
+/// **Thread safety:** a value type. **Suspends:** never.
+struct node_tls {
+    std::string certificate_file;  ///< PEM, the node's certificate (and chain)
+    std::string private_key_file;  ///< PEM
+    std::string passphrase;        ///< for an encrypted key
+    std::string ca_file;           ///< PEM, the CAs that sign the cluster's nodes
+};
+
 struct node_options {
-    /// The address to listen on. Only loopback for now (TLS between nodes
-    /// is to come, and a node never listens in plain text elsewhere).
+    /// The address to listen on. A node listens in plain text only on
+    /// loopback, unless `tls` is set or `allow_plaintext` says so.
     std::string listen_host = "127.0.0.1";
     std::uint16_t port = 0;  ///< 0: the system picks one (see node::port)
     /// How often a connection proves it is alive, and after how long
@@ -56,6 +70,12 @@ struct node_options {
     /// (its send itself never blocks or fails) until the peer has taken
     /// half of it; try_send refuses instead.
     std::size_t send_window = std::size_t{8} << 20;
+    /// Mutual TLS with every peer; then a node without the right
+    /// certificate (or without TLS) cannot connect, in either direction.
+    /// Checked at start: a bad file, passphrase or certificate throws.
+    std::optional<node_tls> tls;
+    /// Listen in plain text beyond loopback anyway (a trusted network).
+    bool allow_plaintext = false;
 };
 
 /// Counters of a node (approximate while it runs).
@@ -84,7 +104,8 @@ class spawn_error : public std::runtime_error {
 class node {
   public:
     /// Starts listening. Throws std::system_error when it cannot (address
-    /// in use, a non-loopback listen_host), std::invalid_argument for a
+    /// in use, a non-loopback listen_host without TLS or allow_plaintext,
+    /// TLS settings that do not check out), std::invalid_argument for a
     /// runtime on the virtual clock.
     static std::unique_ptr<node> start(runtime& rt, node_options options = {});
     /// Stops: no more sends to other nodes (they become dead letters), every
@@ -105,7 +126,8 @@ class node {
 
     /// Connects to the node listening at host:port; its name. Errors:
     /// connection refused, a node of another cluster or wire version
-    /// (errc::incompatible_peer), no hello within 5 s (timed_out). A node
+    /// (errc::incompatible_peer), a failed TLS handshake (errc::tls_refused),
+    /// no hello within 5 s (timed_out). A node
     /// whose name is already connected replaces the old connection, which
     /// counts as lost (its monitors get noconnection): node names must be
     /// unique in a cluster.
