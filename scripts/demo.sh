@@ -6,8 +6,10 @@
 # subscriber and a channel with back pressure), examples/09_tcp_echo.cpp
 # (a TCP server on 127.0.0.1 with 200 clients), examples/10_tls_echo.cpp
 # (mutual TLS, with certificates the build generates), examples/11_chat.cpp
-# (a line chat server on a topic) and examples/12_pipeline.cpp (subprocesses
-# joined by coronet processes). Exits non-zero if one fails.
+# (a line chat server on a topic), examples/12_pipeline.cpp (subprocesses
+# joined by coronet processes) and examples/13_cluster.cpp (three nodes in
+# three processes: calls, a remote spawn, a remote topic, a node killed
+# under a monitor). Exits non-zero if one fails.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,7 +18,8 @@ scripts/install-deps.sh
 cmake --preset release
 cmake --build --preset release --target coronet_example_00_demo coronet_example_04_hot_swap \
   coronet_example_08_ticker coronet_example_09_tcp_echo coronet_example_10_tls_echo \
-  coronet_example_11_chat coronet_example_12_pipeline coronet_test_certs
+  coronet_example_11_chat coronet_example_12_pipeline coronet_example_13_cluster \
+  coronet_test_certs
 
 build/release/examples/coronet_example_00_demo "$@"
 echo
@@ -37,5 +40,8 @@ build/release/examples/coronet_example_11_chat
 echo
 echo "== a subprocess pipeline (examples/12_pipeline.cpp) =="
 build/release/examples/coronet_example_12_pipeline
+echo
+echo "== three nodes on loopback, each its own process (examples/13_cluster.cpp) =="
+build/release/examples/coronet_example_13_cluster
 echo
 echo "demo.sh: every demo passed"

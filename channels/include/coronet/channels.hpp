@@ -7,3 +7,4 @@
 #include "coronet/channels/subscription.hpp"
 #include "coronet/channels/subscription_options.hpp"
 #include "coronet/channels/topic.hpp"
+#include "coronet/channels/topic_relay.hpp"
