@@ -413,6 +413,9 @@ struct node::impl final : detail::remote_router {
         const caf::actor gw = gateway_of(node_id);
         if (!gw) {
             lost_bytes.fetch_add(buf.size(), std::memory_order_relaxed);
+            std::fprintf(stderr,
+                         "coronet node %s: dropped %zu bytes of messages for a node that is gone\n",
+                         name.c_str(), buf.size());
             buf.clear();
             return;
         }
@@ -777,6 +780,10 @@ std::unique_ptr<node> node::start(runtime& rt, node_options options) {
                                 "coronet node: listening on " + options.listen_host +
                                     " in plain text: configure TLS (node_options::tls), or set "
                                     "node_options::allow_plaintext for a trusted network");
+    if (options.send_window < 4 * ack_bytes)
+        throw std::invalid_argument(
+            "coronet node: send_window below " + std::to_string(4 * ack_bytes) +
+            " bytes (a peer acknowledges every " + std::to_string(ack_bytes) + ")");
     // (CAF 0.17 aborts or hangs on bad TLS settings: check them first.)
     if (options.tls) check_node_tls(*options.tls);
     if (rt.virtual_clock())

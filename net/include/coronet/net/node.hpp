@@ -68,7 +68,7 @@ struct node_options {
     /// Back pressure: bytes sent to one node and not yet delivered there.
     /// A process that sends beyond it pauses at its next suspension point
     /// (its send itself never blocks or fails) until the peer has taken
-    /// half of it; try_send refuses instead.
+    /// half of it; try_send refuses instead. At least 256 KiB.
     std::size_t send_window = std::size_t{8} << 20;
     /// Mutual TLS with every peer; then a node without the right
     /// certificate (or without TLS) cannot connect, in either direction.
