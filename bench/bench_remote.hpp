@@ -1,9 +1,11 @@
 #pragma once
 // Shared by coronet_bench and caf_bench for the distribution rows
-// (remote_pingpong, remote_throughput): their sizes, so both executables do
-// the same work, and the memory readings of remote_throughput. Both rows
-// run two nodes in one program (coronet: two runtimes with a node each;
-// CAF: two actor systems with a middleman each) joined over 127.0.0.1.
+// (remote_pingpong, remote_throughput, and the same over mutual TLS:
+// remote_pingpong_tls, remote_throughput_tls): their names and sizes, so
+// both executables do the same work, and the memory readings of
+// remote_throughput*. Every row runs two nodes in one program (coronet: two
+// runtimes with a node each; CAF: two actor systems with a middleman each)
+// joined over 127.0.0.1.
 
 #include <malloc.h>
 
@@ -16,6 +18,10 @@ namespace bench {
 
 using remote_clock = std::chrono::steady_clock;
 
+/// The distribution rows, in the order the executables run them.
+inline constexpr const char* remote_rows[] = {"remote_pingpong", "remote_pingpong_tls",
+                                              "remote_throughput", "remote_throughput_tls"};
+
 /// Bound on every wait of the distribution rows: a lost peer or a lost
 /// message fails the run instead of hanging it.
 constexpr auto remote_timeout = std::chrono::seconds(30);
@@ -24,9 +30,11 @@ constexpr auto remote_timeout = std::chrono::seconds(30);
 struct remote_sizes {
     int round_trips = 10'000;  ///< remote_pingpong, timed
     int warmup = 200;          ///< remote_pingpong, untimed round trips first
-    /// remote_throughput: small messages, one way. Nothing holds the sender
-    /// back (no back pressure between nodes yet, none in CAF), so all of
-    /// them can be in memory at once: keep this bounded.
+    /// remote_throughput*: small messages, one way. Nothing holds the
+    /// sender back (coronet's send window pauses a sender only at a
+    /// suspension point, and the source's loop has none; CAF has no back
+    /// pressure), so all of them can be in memory at once: keep this
+    /// bounded.
     int messages = 500'000;
 
     void quick() {

@@ -3,7 +3,7 @@
 // two plain threads with blocking sockets calling OpenSSL (SSL_connect,
 // SSL_accept, SSL_read_ex, SSL_write_ex) directly, no coronet. Only
 // coronet_bench includes this (it links OpenSSL::SSL for it; the coronet
-// library keeps OpenSSL private, and caf_bench has no TLS rows).
+// library keeps OpenSSL private, and caf_bench has no tls_* rows).
 //
 // Both sides are configured as coronet's are in coronet_tls_bench.cpp:
 // TLS 1.3 only, OpenSSL's default cipher suites, the server's ECDSA P-256
@@ -21,21 +21,13 @@
 #include <thread>
 #include <vector>
 
+#include "bench_certs.hpp"
 #include "bench_io.hpp"
-
-#ifndef CORONET_TEST_CERTS_DIR
-#error "CORONET_TEST_CERTS_DIR must name the directory of scripts/gen-test-certs.sh's output"
-#endif
 
 namespace bench {
 
 /// The host name the client asks for and checks (the server certificate's).
 inline constexpr const char* tls_host = "localhost";
-
-/// A file of the test certificates made by the build.
-inline std::string test_cert(const char* name) {
-    return std::string(CORONET_TEST_CERTS_DIR) + "/" + name;
-}
 
 struct ssl_ctx_free {
     void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }

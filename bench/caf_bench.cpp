@@ -13,13 +13,14 @@
 //                                                 tcp_throughput|tcp_accepts|
 //                                                 tls_echo_rt|tls_throughput|
 //                                                 tls_handshakes|remote_pingpong|
-//                                                 remote_throughput]
+//                                                 remote_pingpong_tls|remote_throughput|
+//                                                 remote_throughput_tls]
 //   --quick  divides every workload size by 10 (smoke test).
 //
 // The tcp rows are CAF brokers (caf_io_bench.cpp), run in three
 // configurations: caf-1t, caf-2t and caf-tuned; so are the distribution rows
-// (remote_*: BASP between two actor systems of this program,
-// caf_remote_bench.cpp). coronet_bench's file_read
+// (remote_*: BASP between two actor systems of this program, plain and
+// over caf::openssl, caf_remote_bench.cpp). coronet_bench's file_read
 // has no CAF baseline (CAF 0.17 has no file I/O of its own), nor have its
 // tls_* rows: CAF 0.17's brokers have no TLS (caf::openssl only secures the
 // middleman's actor-to-actor connections, which brokers never see). For
@@ -659,11 +660,11 @@ void with_system(std::size_t threads, const std::function<void(caf::actor_system
 }
 
 constexpr const char* bench_names[] = {
-    "pingpong",        "counting",         "counting_yield",      "ring",
-    "spawn",           "monitor_down",     "link_chain",          "blocking_rt",
-    "fanout",          "chan_pingpong",    "chan_throughput_1x1", "chan_throughput_NxN",
-    "tcp_echo_rt",     "tcp_throughput",   "tcp_accepts",  // the distribution rows:
-    "remote_pingpong", "remote_throughput"};
+    "pingpong", "counting", "counting_yield", "ring", "spawn", "monitor_down", "link_chain",
+    "blocking_rt", "fanout", "chan_pingpong", "chan_throughput_1x1", "chan_throughput_NxN",
+    "tcp_echo_rt", "tcp_throughput", "tcp_accepts",
+    // the distribution rows:
+    "remote_pingpong", "remote_pingpong_tls", "remote_throughput", "remote_throughput_tls"};
 
 /// coronet_bench rows that CAF 0.17 cannot do with brokers: no TLS there.
 constexpr const char* rows_without_caf[] = {"tls_echo_rt", "tls_throughput", "tls_handshakes"};
@@ -702,7 +703,8 @@ int usage(const char* argv0) {
                  "pingpong|counting|counting_yield|ring|spawn|monitor_down|link_chain|"
                  "blocking_rt|fanout|chan_pingpong|chan_throughput_1x1|chan_throughput_NxN|"
                  "tcp_echo_rt|tcp_throughput|tcp_accepts|tls_echo_rt|tls_throughput|"
-                 "tls_handshakes|remote_pingpong|remote_throughput]\n",
+                 "tls_handshakes|remote_pingpong|remote_pingpong_tls|remote_throughput|"
+                 "remote_throughput_tls]\n",
                  argv0);
     return 2;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // The raw-CAF 0.17 baselines of coronet_bench's distribution rows
 // (bench/caf_remote_bench.cpp): remote_pingpong and remote_throughput
-// between two actor systems in one program, joined by CAF's middleman.
+// between two actor systems in one program, joined by CAF's middleman, and
+// the same over caf::openssl (remote_pingpong_tls, remote_throughput_tls).
 
 #include <string>
 

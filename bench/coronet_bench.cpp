@@ -7,12 +7,14 @@
 //                      mutex_uncontended|mutex_contended|fanout|chan_pingpong|
 //                      chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt|tcp_throughput|
 //                      tcp_accepts|file_read|tls_echo_rt|tls_throughput|tls_handshakes|
-//                      remote_pingpong|remote_throughput]
+//                      remote_pingpong|remote_pingpong_tls|remote_throughput|
+//                      remote_throughput_tls]
 //
 // The I/O rows (tcp_*, file_read) are in coronet_io_bench.cpp, the TLS rows
 // (tls_*) in coronet_tls_bench.cpp; they also print baselines without coronet
 // (impls blocking-threads, sync-pread, io_uring-qd*). The distribution rows
-// (remote_*: two nodes in one program) are in coronet_remote_bench.cpp.
+// (remote_*: two nodes in one program, plain and over TLS) are in
+// coronet_remote_bench.cpp.
 
 #include <malloc.h>
 
@@ -684,7 +686,7 @@ int main(int argc, char** argv) {
                 "swap|blocking_rt|mutex_uncontended|mutex_contended|fanout|chan_pingpong|"
                 "chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt|tcp_throughput|tcp_accepts|"
                 "file_read|tls_echo_rt|tls_throughput|tls_handshakes|remote_pingpong|"
-                "remote_throughput]\n",
+                "remote_pingpong_tls|remote_throughput|remote_throughput_tls]\n",
                 argv[0]);
             return 2;
         }
@@ -712,8 +714,9 @@ int main(int argc, char** argv) {
                 n != "tcp_accepts" && n != "file_read")
                 run(name, sz, 2, "coronet-2w");
         }
-        // The distribution rows: two nodes, each a runtime of one worker (impl coronet only).
-        for (const char* name : {"remote_pingpong", "remote_throughput"}) {
+        // The distribution rows: two nodes, each a runtime of one worker (impl coronet only),
+        // plain and over TLS.
+        for (const char* name : bench::remote_rows) {
             if (!only.empty() && only != name) continue;
             bench::run_coronet_remote(name, sz.remote);
         }

@@ -1,5 +1,8 @@
 // coronet side of the distribution rows (issue 7): remote_pingpong and
-// remote_throughput between a process of node A and a process of node B.
+// remote_throughput between a process of node A and a process of node B,
+// and the same over mutual TLS (remote_pingpong_tls, remote_throughput_tls:
+// node_options::tls on both nodes, the build's node.pem / node.key, signed
+// by its ca.pem).
 // Both nodes live in this program: two runtimes of one worker each, with
 // their own node names, each a coronet::net::node (its own CAF actor system,
 // middleman and gateway), A connected to B over 127.0.0.1. B runs on a
@@ -22,6 +25,7 @@
 #include <coronet/net/node.hpp>
 #include <coronet/serialize.hpp>
 
+#include "bench_certs.hpp"
 #include "bench_report.hpp"
 
 namespace bench::remote {
@@ -76,15 +80,28 @@ coronet::runtime_config one_worker(const char* node_name) {
     return c;
 }
 
-/// Two runtimes of one worker, each a node, A connected to B. The nodes
-/// are members after the runtimes: they stop first, as they must.
+/// A node's options: the defaults, with mutual TLS if `tls` (both nodes
+/// have the same certificate; node.pem has serverAuth and clientAuth).
+net::node_options node_options(bool tls) {
+    net::node_options o;
+    if (tls)
+        o.tls = net::node_tls{bench::readable_test_cert("node.pem"),
+                              bench::readable_test_cert("node.key"), "",
+                              bench::readable_test_cert("ca.pem")};
+    return o;
+}
+
+/// Two runtimes of one worker, each a node, A connected to B (with TLS if
+/// `tls`; the handshake is done before any run). The nodes are members
+/// after the runtimes: they stop first, as they must.
 struct node_pair {
     coronet::runtime a{one_worker("bench-a")};
     coronet::runtime b{one_worker(node_b)};
-    std::unique_ptr<net::node> na = net::node::start(a);
-    std::unique_ptr<net::node> nb = net::node::start(b);
+    std::unique_ptr<net::node> na;
+    std::unique_ptr<net::node> nb;
 
-    node_pair() {
+    explicit node_pair(bool tls)
+        : na(net::node::start(a, node_options(tls))), nb(net::node::start(b, node_options(tls))) {
         const auto peer = na->connect("127.0.0.1", nb->port());
         if (!peer) throw std::system_error(peer.error(), "remote: connect to node B");
     }
@@ -150,15 +167,16 @@ task<void> ping_proc(net::node* here, int warmup, int n, double* ns) {
     coronet::send(pong, ball{s.id(), stop_ball});
 }
 
-void remote_pingpong(const bench::remote_sizes& sz) {
-    node_pair nodes;
+/// remote_pingpong, or with `tls` remote_pingpong_tls (reported as `row`).
+void remote_pingpong(const std::string& row, bool tls, const bench::remote_sizes& sz) {
+    node_pair nodes(tls);
     const auto pong = nodes.b.spawn(pong_proc);
     if (!nodes.b.register_name(pong_name, pong.id()))
         throw std::runtime_error("remote_pingpong: cannot register the ponger");
     double ns = 0;
     nodes.a.spawn(ping_proc, nodes.na.get(), sz.warmup, sz.round_trips, &ns);
     nodes.run(pong.id());
-    bench::report("remote_pingpong", "coronet", "ns_per_rt", ns, 0);
+    bench::report(row, "coronet", "ns_per_rt", ns, 0);
 }
 
 // -- remote_throughput --------------------------------------------------------
@@ -175,8 +193,11 @@ task<void> sink_proc(int n, remote_clock::time_point* done, bool* in_order) {
     *done = remote_clock::now();
 }
 
-/// On node A: sends `n` counts in a plain loop (no flow control: the
-/// sends return before the messages are on the wire).
+/// On node A: sends `n` counts in a plain loop. The loop never suspends,
+/// so the node's per-peer send window never pauses it (a sender pauses
+/// only at a suspension point): the sends return before the messages are
+/// on the wire (the worker hands CAF a batch every 64 KiB, and the rest
+/// when the round ends).
 task<void> source_proc(net::node* here, int n, remote_clock::time_point* start) {
     const coronet::pid sink = co_await find_on_b(here, sink_name);
     *start = remote_clock::now();
@@ -185,9 +206,10 @@ task<void> source_proc(net::node* here, int n, remote_clock::time_point* start) 
 
 /// Timed from the first send until the sink has the last message. The
 /// source ends when it has sent everything; node A stays up until B's sink
-/// is done, so what A's CAF system still holds goes out.
-void remote_throughput(const bench::remote_sizes& sz) {
-    node_pair nodes;
+/// is done, so what A's CAF system still holds goes out. With `tls`:
+/// remote_throughput_tls (reported as `row`).
+void remote_throughput(const std::string& row, bool tls, const bench::remote_sizes& sz) {
+    node_pair nodes(tls);
     remote_clock::time_point t0{}, t1{};
     bool in_order = true;
     const bench::rss_probe rss;
@@ -198,9 +220,8 @@ void remote_throughput(const bench::remote_sizes& sz) {
     nodes.run(sink.id());
     const long long growth = rss.peak_growth();
     if (!in_order) throw std::runtime_error("remote_throughput: messages out of order");
-    bench::report("remote_throughput", "coronet", "msgs_per_s",
-                  sz.messages / (elapsed_ns(t0, t1) * 1e-9), 0);
-    bench::report("remote_throughput", "coronet", "bytes_per_msg", double(growth) / sz.messages, 0);
+    bench::report(row, "coronet", "msgs_per_s", sz.messages / (elapsed_ns(t0, t1) * 1e-9), 0);
+    bench::report(row, "coronet", "bytes_per_msg", double(growth) / sz.messages, 0);
 }
 
 }  // namespace
@@ -208,14 +229,18 @@ void remote_throughput(const bench::remote_sizes& sz) {
 namespace bench {
 
 bool is_coronet_remote_row(const std::string& name) {
-    return name == "remote_pingpong" || name == "remote_throughput";
+    for (const char* row : remote_rows)
+        if (name == row) return true;
+    return false;
 }
 
 void run_coronet_remote(const std::string& name, const remote_sizes& sz) {
-    if (name == "remote_pingpong")
-        remote_pingpong(sz);
-    else if (name == "remote_throughput")
-        remote_throughput(sz);
+    if (!is_coronet_remote_row(name)) return;
+    const bool tls = name.ends_with("_tls");
+    if (name.starts_with("remote_pingpong"))
+        remote_pingpong(name, tls, sz);
+    else if (name.starts_with("remote_throughput"))
+        remote_throughput(name, tls, sz);
 }
 
 }  // namespace bench

@@ -1,7 +1,8 @@
 #pragma once
 // The distribution rows of coronet_bench (bench/coronet_remote_bench.cpp):
 // remote_pingpong and remote_throughput, between two nodes (coronet::net::node)
-// in one program. caf_bench's caf_remote_bench.cpp has their raw-CAF
+// in one program, and the same over mutual TLS (remote_pingpong_tls,
+// remote_throughput_tls). caf_bench's caf_remote_bench.cpp has their raw-CAF
 // baselines.
 
 #include <string>
