@@ -71,6 +71,8 @@ CORONET_SERIALIZABLE(coronet::net::wire::spawn_result, "coronet.node.spawn_resul
 
 namespace coronet::net {
 
+bool openssl_error_queue_fix() noexcept;  // (openssl_error_queue.cpp)
+
 namespace {
 
 /// The envelope's version: nodes of another version refuse each other
@@ -785,7 +787,10 @@ std::unique_ptr<node> node::start(runtime& rt, node_options options) {
             "coronet node: send_window below " + std::to_string(4 * ack_bytes) +
             " bytes (a peer acknowledges every " + std::to_string(ack_bytes) + ")");
     // (CAF 0.17 aborts or hangs on bad TLS settings: check them first.)
-    if (options.tls) check_node_tls(*options.tls);
+    if (options.tls) {
+        check_node_tls(*options.tls);
+        (void)openssl_error_queue_fix();
+    }
     if (rt.virtual_clock())
         throw std::invalid_argument(
             "coronet node: a runtime on the virtual clock cannot be a node (the network runs in "

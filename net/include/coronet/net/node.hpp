@@ -72,6 +72,10 @@ struct node_options {
     std::size_t send_window = std::size_t{8} << 20;
     /// Mutual TLS with every peer; then a node without the right
     /// certificate (or without TLS) cannot connect, in either direction.
+    /// CAF 0.17 fails a connection whose TLS handshake takes longer than
+    /// one `heartbeat` interval (connect gives timed_out): over a slow
+    /// network, or under a sanitizer, raise `heartbeat` well above the
+    /// handshake time (docs/caf017/FINDINGS.md §11).
     /// Checked at start: a bad file, passphrase or certificate throws.
     std::optional<node_tls> tls;
     /// Listen in plain text beyond loopback anyway (a trusted network).
