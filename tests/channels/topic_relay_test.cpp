@@ -35,8 +35,10 @@ using relaytest::tick;
 
 }  // namespace
 
-TEST_CASE("topic relay: forwards every copy; deliver(n) counts the relay; ends with its subscriber",
-          "[channels][relay]") {
+TEST_CASE(
+    "topic relay: forwards every copy, deliver(n) counts the relay, and it ends with its "
+    "subscriber",
+    "[channels][relay]") {
     runtime rt(virtual_config());
     auto t = topic<tick>::create(rt, "ticks");
     auto sub = rt.spawn([]() -> task<std::vector<int>> {

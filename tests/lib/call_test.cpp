@@ -182,7 +182,7 @@ TEST_CASE("call: a reply of the wrong type times out and is dropped at the end",
 }
 
 TEST_CASE(
-    "call: parallel calls from child processes; a call cut short by a deadline drops its reply",
+    "call: parallel calls from child processes, and a call cut short by a deadline drops its reply",
     "[core][call]") {
     runtime rt(virtual_config());
     auto server = rt.spawn(adder, duration(50ms), 3);
