@@ -51,12 +51,14 @@ std::uint32_t worker_count(const runtime& rt) noexcept {
 
 bool worker::pause_throttled(process* p) {
     std::shared_ptr<flow_gate>& gate = p->ext->gate;
-    {
+    try {
         const std::lock_guard lock(gate_access::m(*gate));
         if (gate->closed()) {
             gate_access::paused(*gate).push_back(pid_of(p));
+            p->ext->paused = true;
             return true;  // (the gate stays: sig_unthrottle makes it runnable)
         }
+    } catch (...) {  // (out of memory: not paused)
     }
     gate.reset();
     --throttled;

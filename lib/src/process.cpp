@@ -322,6 +322,11 @@ void wake_cancelled(process* p) noexcept {
             ext_cancel(p);
             return;
         case wait_kind::none:
+            // Paused by a flow gate (flow.cpp): it goes on, to see its cancel.
+            if (p->ext && p->ext->paused) {
+                p->ext->paused = false;
+                p->home->make_runnable(p);
+            }
             return;
     }
     if (wake) finish_wait(p);

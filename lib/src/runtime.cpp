@@ -26,6 +26,10 @@ std::uint64_t fnv1a(std::string_view s) noexcept {
 }
 }  // namespace
 
+std::uint64_t node_id_of(std::string_view name) noexcept {
+    return fnv1a(name);
+}
+
 runtime_impl::runtime_impl(runtime_config c)
     : cfg(std::move(c)),
       virtual_clock(cfg.clock == clock_kind::virtual_),

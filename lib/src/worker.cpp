@@ -2,6 +2,7 @@
 
 #include "internal/worker.hpp"
 
+#include <utility>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -161,7 +162,7 @@ void worker::dispatch(message* m) {
         if (process* p = table.find(m->target_slot, m->target); p && p->ext && p->ext->gate) {
             p->ext->gate.reset();
             --throttled;
-            make_runnable(p);
+            if (std::exchange(p->ext->paused, false)) make_runnable(p);
         }
     } else if (is_signal<sig_watch>(m)) {
         auto& s = signal_data<sig_watch>(m);
@@ -247,7 +248,9 @@ void worker::run_one(process* p) {
         return;
     }
     if (throttled != 0) [[unlikely]] {
-        if (p->ext && p->ext->gate && pause_throttled(p)) return;  // resumed when it opens
+        // (a cancelled process is not held back: it has to clean up)
+        if (p->ext && p->ext->gate && !is_cancelled(p) && pause_throttled(p))
+            return;  // resumed when its gate opens
     }
     current = p;
     ++resumptions;

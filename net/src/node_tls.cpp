@@ -2,6 +2,7 @@
 
 #include "node_tls.hpp"
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -27,6 +28,9 @@ struct x509_free {
 struct store_free {
     void operator()(X509_STORE* s) const noexcept { X509_STORE_free(s); }
 };
+struct chain_free {
+    void operator()(STACK_OF(X509) * s) const noexcept { sk_X509_pop_free(s, X509_free); }
+};
 struct store_ctx_free {
     void operator()(X509_STORE_CTX* c) const noexcept { X509_STORE_CTX_free(c); }
 };
@@ -47,9 +51,15 @@ void check_node_tls(const node_tls& t) {
     o.verify = tls_verify::require_peer;
     (void)tls_context::create(o);
     // The certificate against the CAs, as the peers will check it.
+    // The file: the node's certificate, then any intermediates (untrusted:
+    // they must lead to a CA of ca_file).
     std::unique_ptr<X509, x509_free> cert;
+    std::unique_ptr<STACK_OF(X509), chain_free> chain(sk_X509_new_null());
     if (FILE* f = std::fopen(t.certificate_file.c_str(), "r")) {
         cert.reset(PEM_read_X509(f, nullptr, nullptr, nullptr));
+        while (X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr))
+            if (!chain || sk_X509_push(chain.get(), x) == 0) X509_free(x);
+        ERR_clear_error();  // (the end of the file)
         std::fclose(f);
     }
     if (!cert) fail(std::errc::invalid_argument, t.certificate_file + ": no certificate");
@@ -57,7 +67,7 @@ void check_node_tls(const node_tls& t) {
     if (!store || X509_STORE_load_file(store.get(), t.ca_file.c_str()) != 1)
         fail(std::errc::invalid_argument, t.ca_file + ": cannot load the CAs");
     std::unique_ptr<X509_STORE_CTX, store_ctx_free> ctx(X509_STORE_CTX_new());
-    if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr) != 1)
+    if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), chain.get()) != 1)
         fail(std::errc::not_enough_memory, "cannot verify the certificate");
     if (X509_verify_cert(ctx.get()) != 1)
         fail(std::errc::invalid_argument,

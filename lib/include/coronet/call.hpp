@@ -23,8 +23,10 @@
 /// The reply must be exactly `Rep`: a reply of another type is never
 /// matched, the call times out, and the stray reply is dropped (traced) when
 /// the call ends. Across nodes, `Req` and `Rep` must be serializable
-/// (CORONET_SERIALIZABLE, or a built-in: bool, integers, floating point,
-/// std::string), and default constructible.
+/// (CORONET_SERIALIZABLE, or a built-in: bool, the fixed-width integers
+/// std::int8_t ... std::uint64_t, float, double, std::string, pid), and
+/// default constructible. (`long long`, `char` and the like stay local:
+/// on Linux `long long` and `std::int64_t` (`long`) are different types.)
 
 #include <array>
 #include <cstdint>
@@ -134,12 +136,22 @@ constexpr std::string_view inner_wire_name() noexcept {
         return "f64";
     } else if constexpr (std::is_same_v<T, float>) {
         return "f32";
-    } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
-        constexpr std::array<std::string_view, 9> n{"", "i8", "i16", "", "i32", "", "", "", "i64"};
-        return n[sizeof(T)];
-    } else if constexpr (std::is_integral_v<T>) {
-        constexpr std::array<std::string_view, 9> n{"", "u8", "u16", "", "u32", "", "", "", "u64"};
-        return n[sizeof(T)];
+    } else if constexpr (std::is_same_v<T, std::int8_t>) {  // (fixed widths only: one
+        return "i8";                                        //  C++ type per name)
+    } else if constexpr (std::is_same_v<T, std::int16_t>) {
+        return "i16";
+    } else if constexpr (std::is_same_v<T, std::int32_t>) {
+        return "i32";
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+        return "i64";
+    } else if constexpr (std::is_same_v<T, std::uint8_t>) {
+        return "u8";
+    } else if constexpr (std::is_same_v<T, std::uint16_t>) {
+        return "u16";
+    } else if constexpr (std::is_same_v<T, std::uint32_t>) {
+        return "u32";
+    } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+        return "u64";
     } else {
         return {};
     }

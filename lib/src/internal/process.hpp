@@ -60,6 +60,7 @@ struct process_ext {
     // are dropped on arrival. A process makes one call at a time.
     std::uint64_t call_alias = 0;
     bool isolated = false;  // a root whose failure does not tear the node down
+    bool paused = false;    // held back by `gate`, not queued: a cancel or kill resumes it
     // The flow gate that pauses it at its next resumption until it opens
     // (it sent to a node over its window); counted in worker::throttled.
     std::shared_ptr<flow_gate> gate;
@@ -91,7 +92,6 @@ struct process {
     bool cancelled = false;
     bool linked = false;  // abnormal exit fails the parent (LK-1)
     bool daemon = false;
-    bool isolated = false;  // a root whose failure does not tear the node down
     bool resume_permit = false;
     bool cancel_sent = false;        // the parent has asked this child to stop
     bool teardown = false;           // stopping children one by one (LT-4)

@@ -161,9 +161,11 @@ std::string reason_text(const exit_reason& r) {
 
 /// CAF 0.17 with TLS: ~actor_system waits for a connection whose TLS
 /// handshake never finished (a peer that connected and said nothing) until
-/// that peer closes (docs/caf017/FINDINGS.md §8). The connections accepted
-/// on our port are shut down first, so that it never waits: each socket of
-/// this process whose local port is ours and that is not listening.
+/// that peer closes: the multiplexer spins in that session's handshake
+/// (docs/caf017/FINDINGS.md §8). So every socket of this process on our
+/// port is shut down: the listener (no more accepts) and each accepted
+/// connection, also one CAF accepts while it stops (~node sweeps until the
+/// system is gone).
 void shut_down_accepted(std::uint16_t port) noexcept {
     DIR* d = ::opendir("/proc/self/fd");
     if (!d) return;
@@ -175,8 +177,7 @@ void shut_down_accepted(std::uint16_t port) noexcept {
         if (::fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
         int listening = 0;
         socklen_t len = sizeof listening;
-        if (::getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
-            listening)
+        if (::getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0)
             continue;
         sockaddr_storage a{};
         socklen_t alen = sizeof a;
@@ -189,10 +190,13 @@ void shut_down_accepted(std::uint16_t port) noexcept {
             local = ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
         else
             continue;
-        if (local == port) ::shutdown(static_cast<int>(fd), SHUT_RDWR);
+        if (local == port) ::shutdown(static_cast<int>(fd), listening ? SHUT_RD : SHUT_RDWR);
     }
     ::closedir(d);
 }
+
+/// Set while try_send sends: that send must not pause its process.
+thread_local bool no_pause = false;
 
 void log_drop(const std::string& why) {
     std::fprintf(stderr, "coronet node: dropped a message: %s\n", why.c_str());
@@ -216,7 +220,8 @@ struct node::impl final : detail::remote_router {
     struct peer_flow {
         std::atomic<std::size_t> outstanding{0};
         std::shared_ptr<detail::flow_gate> gate = std::make_shared<detail::flow_gate>();
-        std::size_t unacked_in = 0;  ///< received from it, not yet acknowledged (CAF thread)
+        std::size_t unacked_in = 0;     ///< received from it, not yet acknowledged (CAF thread)
+        std::atomic<bool> dead{false};  ///< its node was lost: its gate stays open
     };
     struct peer {
         std::string name;
@@ -230,6 +235,7 @@ struct node::impl final : detail::remote_router {
     std::condition_variable hello_cv;
     std::map<std::uint64_t, std::string> hello_backs;  ///< connect id -> peer name
     std::set<std::uint64_t> flushes_owed;              ///< ~node's round trips in flight
+    std::set<std::uint64_t> hellos_abandoned;          ///< connects that timed out
 
     std::atomic<std::uint64_t> next_id{1};
 
@@ -342,6 +348,7 @@ struct node::impl final : detail::remote_router {
                      name.c_str(), lost_name.c_str(), owed.size(), linked.size());
         tell_lost(owed, "node " + lost_name + " lost");
         tell_links_lost(linked, "node " + lost_name + " lost");
+        flow->dead.store(true);
         flow->gate->open(rt);  // (its paused senders go on: their sends are dead letters now)
     }
 
@@ -398,10 +405,15 @@ struct node::impl final : detail::remote_router {
                 static_cast<char>((len >> (8 * b)) & 0xff);
         if (const auto flow = flow_of(node_id)) {
             const std::size_t now = flow->outstanding.fetch_add(len + 5) + len + 5;
-            if (now > options.send_window) {
+            if (now > options.send_window && !no_pause) {
                 if (!flow->gate->closed()) pauses.fetch_add(1, std::memory_order_relaxed);
                 flow->gate->close();
-                detail::throttle_current(flow->gate);
+                // An ack (or the node's loss) may have come between the add
+                // and the close, and found the gate open: look again.
+                if (flow->dead.load() || flow->outstanding.load() <= options.send_window / 2)
+                    flow->gate->open(rt);
+                else
+                    detail::throttle_current(flow->gate);
             }
         }
         if (w < 0 || buf.size() >= batch_bytes) send_batch(node_id, buf);
@@ -577,7 +589,20 @@ struct node::impl final : detail::remote_router {
 
     /// A batch from node `from`: each record delivered in order. A record
     /// that does not decode is dropped with a log line; the others go on.
-    void on_batch(std::uint64_t from, const std::string& bytes, const caf::actor& sender) {
+    void on_batch(std::uint64_t from, const std::string& bytes, const caf::actor& sender,
+                  const caf::strong_actor_ptr& sender_ptr) {
+        // Records may only speak for the node that sent them.
+        if (id_of_gateway(sender_ptr) != from)
+            throw wire_error("a batch from a gateway that is not node " + std::to_string(from));
+        // Credits back, whatever the batch holds: what arrived no longer
+        // counts against the sender's window (also when it did not decode).
+        struct ack_at_end {
+            impl& self;
+            std::uint64_t from;
+            std::size_t n;
+            const caf::actor& sender;
+            ~ack_at_end() { self.credit(from, n, sender); }
+        } ack{*this, from, bytes.empty() ? 0 : bytes.size() - 1, sender};
         wire_reader r(bytes);
         const auto version = r.integer<std::uint8_t>();
         if (version != envelope_version)
@@ -587,25 +612,48 @@ struct node::impl final : detail::remote_router {
             const auto len = r.integer<std::uint32_t>();
             const std::string_view body = r.take(len);
             try {
-                on_record(static_cast<rec>(kind), body);
+                on_record(from, static_cast<rec>(kind), body);
             } catch (const std::exception& e) {
                 log_drop(e.what());
             }
         }
-        // Credits back: what was delivered no longer counts against the
-        // sender's window.
-        if (const auto flow = flow_of(from)) {
-            flow->unacked_in += bytes.size() - 1;
-            if (flow->unacked_in >= ack_bytes) {
-                caf::send_as(gateway, sender, ack_atom, rt.node_id(),
-                             static_cast<std::uint64_t>(flow->unacked_in));
-                flow->unacked_in = 0;
+    }
+
+    /// Counts `n` bytes received from node `from`, and acknowledges them
+    /// in steps of ack_bytes.
+    void credit(std::uint64_t from, std::size_t n, const caf::actor& sender) noexcept {
+        try {
+            if (const auto flow = flow_of(from)) {
+                flow->unacked_in += n;
+                if (flow->unacked_in >= ack_bytes) {
+                    caf::send_as(gateway, sender, ack_atom, rt.node_id(),
+                                 static_cast<std::uint64_t>(flow->unacked_in));
+                    flow->unacked_in = 0;
+                }
             }
+        } catch (...) {  // (out of memory: acknowledged with a later batch)
         }
     }
 
-    void on_record(rec kind, std::string_view body) {
+    /// The node id of the connected node whose gateway `a` is; 0 if none.
+    std::uint64_t id_of_gateway(const caf::strong_actor_ptr& a) const {
+        if (!a) return 0;
+        const std::shared_lock lock(peers_m);
+        for (const auto& [id, p] : peers)
+            if (caf::actor_cast<caf::strong_actor_ptr>(p.gateway) == a) return id;
+        return 0;
+    }
+
+    void on_record(std::uint64_t from, rec kind, std::string_view body) {
         wire_reader r(body);
+        const std::uint64_t here = rt.node_id();
+        // A record names a process here and one of the sending node: a peer
+        // cannot speak for a third node, nor make this node signal one.
+        auto check = [&](const pid& local, const pid& remote) {
+            if (local.node != here || remote.node != from)
+                throw wire_error("a record for pids of other nodes (" + to_string(local) + ", " +
+                                 to_string(remote) + ")");
+        };
         auto read_pid = [&] {
             pid p;
             wire_read(r, p);
@@ -620,6 +668,7 @@ struct node::impl final : detail::remote_router {
         switch (kind) {
             case rec::msg: {
                 const pid to = read_pid();
+                if (to.node != here) throw wire_error("a message for another node's pid");
                 const std::size_t header = body.size() - r.remaining();
                 detail::deliver_remote(rt, to, decode_message(body.substr(header)));
                 return;
@@ -629,6 +678,7 @@ struct node::impl final : detail::remote_router {
                 const pid target = read_pid();
                 const pid watcher = read_pid();
                 const auto id = r.integer<std::uint64_t>();
+                check(target, watcher);
                 if (kind == rec::monitor)
                     detail::deliver_remote_monitor(rt, target, watcher, id);
                 else
@@ -640,6 +690,7 @@ struct node::impl final : detail::remote_router {
                 const auto id = r.integer<std::uint64_t>();
                 const pid who = read_pid();
                 exit_reason reason = read_reason();
+                check(watcher, who);
                 {
                     const std::lock_guard lock(watches_m);
                     if (auto it = watches.find(who.node); it != watches.end())
@@ -652,27 +703,29 @@ struct node::impl final : detail::remote_router {
             case rec::link:
             case rec::unlink: {
                 const pid target = read_pid();
-                const pid from = read_pid();
+                const pid other = read_pid();
+                check(target, other);
                 if (kind == rec::link) {
                     {
                         const std::lock_guard lock(watches_m);
-                        links[from.node].insert({target, from});
+                        links[other.node].insert({target, other});
                     }
-                    detail::deliver_remote_link(rt, target, from);
+                    detail::deliver_remote_link(rt, target, other);
                 } else {
-                    forget_link(target, from);
-                    detail::deliver_remote_unlink(rt, target, from);
+                    forget_link(target, other);
+                    detail::deliver_remote_unlink(rt, target, other);
                 }
                 return;
             }
             case rec::exit: {
                 const pid target = read_pid();
-                const pid from = read_pid();
+                const pid other = read_pid();
                 exit_reason reason = read_reason();
                 bool via_link = false;
                 wire_read(r, via_link);
-                if (via_link) forget_link(target, from);
-                detail::deliver_remote_exit(rt, target, from, std::move(reason), via_link);
+                check(target, other);
+                if (via_link) forget_link(target, other);
+                detail::deliver_remote_exit(rt, target, other, std::move(reason), via_link);
                 return;
             }
         }
@@ -684,7 +737,13 @@ struct node::impl final : detail::remote_router {
     void on_ack(std::uint64_t from, std::uint64_t n) {
         const auto flow = flow_of(from);
         if (!flow) return;
-        const std::size_t left = flow->outstanding.fetch_sub(n) - n;
+        // (never below 0: bytes counted against an earlier connection of
+        // the same node may be acknowledged by the new one)
+        std::size_t had = flow->outstanding.load();
+        std::size_t left = 0;
+        do {
+            left = had > n ? had - n : 0;
+        } while (!flow->outstanding.compare_exchange_weak(had, left));
         if (flow->gate->closed() && left <= options.send_window / 2) flow->gate->open(rt);
     }
 
@@ -695,13 +754,15 @@ struct node::impl final : detail::remote_router {
             if (c.match_elements<caf::atom_value, std::uint64_t, std::string>() &&
                 c.get_as<caf::atom_value>(0) == batch_atom) {
                 on_batch(c.get_as<std::uint64_t>(1), c.get_as<std::string>(2),
-                         caf::actor_cast<caf::actor>(x.sender));
+                         caf::actor_cast<caf::actor>(x.sender), x.sender);
             } else if (c.match_elements<caf::atom_value, std::uint64_t, std::uint64_t>() &&
                        c.get_as<caf::atom_value>(0) == ack_atom) {
-                on_ack(c.get_as<std::uint64_t>(1), c.get_as<std::uint64_t>(2));
+                if (id_of_gateway(x.sender) == c.get_as<std::uint64_t>(1))  // (no spoofing)
+                    on_ack(c.get_as<std::uint64_t>(1), c.get_as<std::uint64_t>(2));
             } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t,
                                         std::uint64_t>() &&
                        c.get_as<caf::atom_value>(0) == hello_atom) {
+                check_hello(c.get_as<std::string>(1), c.get_as<std::uint64_t>(2));
                 // A node connected: remember it, and say who we are.
                 const auto gw = caf::actor_cast<caf::actor>(x.sender);
                 add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1), gw);
@@ -710,11 +771,13 @@ struct node::impl final : detail::remote_router {
             } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t,
                                         std::uint64_t>() &&
                        c.get_as<caf::atom_value>(0) == hello_back_atom) {
+                check_hello(c.get_as<std::string>(1), c.get_as<std::uint64_t>(2));
                 add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1),
                          caf::actor_cast<caf::actor>(x.sender));
                 {
                     const std::lock_guard lock(hello_m);
-                    hello_backs[c.get_as<std::uint64_t>(3)] = c.get_as<std::string>(1);
+                    const auto id = c.get_as<std::uint64_t>(3);
+                    if (hellos_abandoned.erase(id) == 0) hello_backs[id] = c.get_as<std::string>(1);
                 }
                 hello_cv.notify_all();
             } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t,
@@ -756,6 +819,13 @@ struct node::impl final : detail::remote_router {
         }
     }
 
+    /// A node's hello must carry the id of its name (pids carry the id):
+    /// another id would let it pose as a third node.
+    static void check_hello(const std::string& peer_name, std::uint64_t id) {
+        if (id != detail::node_id_of(peer_name))
+            throw wire_error("a hello from \"" + peer_name + "\" with another node's id");
+    }
+
     /// A spawn_on from another node: the function's process, or why not.
     wire::spawn_result spawn_here(const std::string& function, const std::string& args,
                                   const pid& asker) {
@@ -771,6 +841,8 @@ struct node::impl final : detail::remote_router {
             std::fprintf(stderr, "coronet node %s: spawn of %s for %s failed: %s\n", name.c_str(),
                          function.c_str(), to_string(asker).c_str(), e.what());
             return {pid{}, function + ": " + e.what()};
+        } catch (...) {
+            return {pid{}, function + ": a non-standard exception"};
         }
     }
 };
@@ -873,7 +945,20 @@ node::~node() {
     p_->tell_lost(owed, "this node stopped");
     p_->tell_links_lost(linked, "this node stopped");
     p_->gateway = caf::actor();
-    if (p_->options.tls) shut_down_accepted(p_->port);
+    if (p_->options.tls) {
+        // (see shut_down_accepted: until the system is destroyed)
+        std::atomic<bool> gone{false};
+        const std::uint16_t port = p_->port;
+        std::thread sweeper([&gone, port] {
+            while (!gone.load()) {
+                shut_down_accepted(port);
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        });
+        p_.reset();  // ~actor_system, on this thread
+        gone.store(true);
+        sweeper.join();
+    }
     // (The actor system is destroyed with *p_, on this thread. Destroying
     // it on another thread was seen to hang in ~actor_system every time;
     // see the issue 7 notes.)
@@ -904,8 +989,11 @@ result<std::string> node::connect(const std::string& host, std::uint16_t port) {
     caf::send_as(p_->gateway, *gw, hello_atom, p_->name, p_->rt.node_id(), id);
     std::unique_lock lock(p_->hello_m);
     if (!p_->hello_cv.wait_for(lock, std::chrono::seconds(5),
-                               [&] { return p_->hello_backs.count(id) != 0; }))
+                               [&] { return p_->hello_backs.count(id) != 0; })) {
+        // (a hello back after this is dropped; the peer may still be added)
+        p_->hellos_abandoned.insert(id);
         return std::make_error_code(std::errc::timed_out);
+    }
     std::string peer = std::move(p_->hello_backs[id]);
     p_->hello_backs.erase(id);
     return peer;
@@ -913,6 +1001,14 @@ result<std::string> node::connect(const std::string& host, std::uint16_t port) {
 
 runtime& node::runtime_of() const noexcept {
     return p_->rt;
+}
+
+node::unpaused::unpaused() noexcept : was_(no_pause) {
+    no_pause = true;
+}
+
+node::unpaused::~unpaused() {
+    no_pause = was_;
 }
 
 node_stats node::stats() const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 #include "coronet/detail/message_node.hpp"
@@ -67,6 +68,8 @@ class remote_router {
 /// The index of the calling thread's worker if it is a worker of `rt`,
 /// else -1 (a plain thread, or a worker of another runtime).
 int current_worker_index(const runtime& rt) noexcept;
+/// The node id of a node named `name` (what runtime::node_id gives it).
+std::uint64_t node_id_of(std::string_view name) noexcept;
 /// How many workers `rt` has.
 std::uint32_t worker_count(const runtime& rt) noexcept;
 

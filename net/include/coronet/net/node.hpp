@@ -154,6 +154,7 @@ class node {
     template <class Msg>
     bool try_send(const pid& to, Msg&& msg) {
         if (!has_room(to)) return false;
+        const unpaused u;  // (this send must not pause the caller, even past the window)
         runtime_of().send(to, std::forward<Msg>(msg));
         return true;
     }
@@ -170,6 +171,9 @@ class node {
     /// or a captureless lambda (`+[](int n) -> task<void> {...}`).
     template <class... Args>
     void add_spawnable(std::string function, task<void> (*fn)(Args...)) {
+        static_assert((!std::is_reference_v<Args> && ...),
+                      "add_spawnable: take the parameters by value (a reference would point "
+                      "into the decoded arguments, which are gone when the process runs)");
         add_spawner(std::move(function), [fn](runtime& rt, std::string_view bytes) {
             std::tuple<std::decay_t<Args>...> args;
             try {
@@ -189,6 +193,8 @@ class node {
 
     /// Spawns `function(args...)` on the connected node `node_name` (as it
     /// registered it with add_spawnable) and gives the new process's pid.
+    /// The arguments travel as exactly their types: pass what the function
+    /// takes (`std::uint64_t{42}`, not `42`, for a std::uint64_t).
     /// Throws spawn_error when that node refuses, call_error (call.hpp)
     /// with noconnection (not connected, or lost meanwhile) or timeout (no
     /// answer within `timeout`). A spawn is requested once, never retried
@@ -212,6 +218,17 @@ class node {
     struct impl;
 
   private:
+    /// While one exists on a thread, sends of that thread do not pause it.
+    class unpaused {
+      public:
+        unpaused() noexcept;
+        ~unpaused();
+        unpaused(const unpaused&) = delete;
+        unpaused& operator=(const unpaused&) = delete;
+
+      private:
+        bool was_;
+    };
     explicit node(std::unique_ptr<impl> p) noexcept;
     std::unique_ptr<impl> p_;
 };
