@@ -99,6 +99,26 @@ runtime_config named(const char* name) {
     return c;
 }
 
+/// Two runtimes (nodes alpha and beta) joined by loopback routers; the
+/// routers are removed before the runtimes go.
+struct joined_nodes {
+    runtime a{named("alpha")};
+    runtime b{named("beta")};
+    loopback_router to_b, to_a;
+    joined_nodes() {
+        to_b.peer = &b;
+        to_a.peer = &a;
+        detail::set_remote_router(a, &to_b);
+        detail::set_remote_router(b, &to_a);
+    }
+    ~joined_nodes() {
+        detail::set_remote_router(a, nullptr);
+        detail::set_remote_router(b, nullptr);
+    }
+    joined_nodes(const joined_nodes&) = delete;
+    joined_nodes& operator=(const joined_nodes&) = delete;
+};
+
 /// Waits for a ping, then fails.
 task<void> failing_server() {
     (void)co_await self().receive<ping>();
@@ -156,24 +176,18 @@ task<std::string> client(pid server) {
 
 TEST_CASE("remote route: sends to another node's pid go through the router and back",
           "[core][threads][wire]") {
-    runtime a(named("alpha"));
-    runtime b(named("beta"));
+    joined_nodes n;
+    runtime& a = n.a;
+    runtime& b = n.b;
     REQUIRE(a.node_id() != b.node_id());
-    loopback_router to_b, to_a;
-    to_b.peer = &b;
-    to_a.peer = &a;
-    detail::set_remote_router(a, &to_b);
-    detail::set_remote_router(b, &to_a);
     auto server = b.spawn(pong_server);
     auto c = a.spawn(client, server.id());
     std::thread beta([&] { b.run(); });
     a.run();
     beta.join();
     CHECK(c.value() == "refused: named; pong to alpha from the server");
-    CHECK(to_b.carried == 1);
-    CHECK(to_a.carried == 1);
-    detail::set_remote_router(a, nullptr);
-    detail::set_remote_router(b, nullptr);
+    CHECK(n.to_b.carried == 1);
+    CHECK(n.to_a.carried == 1);
 }
 
 TEST_CASE("remote route: without a router, another node's pid is a dead letter", "[core][wire]") {
@@ -190,13 +204,9 @@ TEST_CASE("remote route: without a router, another node's pid is a dead letter",
 }
 
 TEST_CASE("remote route: monitors across nodes get one down each (MO-3)", "[core][threads][wire]") {
-    runtime a(named("alpha"));
-    runtime b(named("beta"));
-    loopback_router to_b, to_a;
-    to_b.peer = &b;
-    to_a.peer = &a;
-    detail::set_remote_router(a, &to_b);
-    detail::set_remote_router(b, &to_a);
+    joined_nodes n;
+    runtime& a = n.a;
+    runtime& b = n.b;
     auto server = b.spawn(failing_server);
     auto w = a.spawn(watcher, server.id());
     std::thread beta([&] {
@@ -212,19 +222,13 @@ TEST_CASE("remote route: monitors across nodes get one down each (MO-3)", "[core
     CHECK(got.find("ghost: noproc; ") != std::string::npos);
     CHECK(got.find("no more") != std::string::npos);
     CHECK(got.find("wrong") == std::string::npos);
-    detail::set_remote_router(a, nullptr);
-    detail::set_remote_router(b, nullptr);
 }
 
 TEST_CASE("remote route: call across nodes, with built-in request and reply types (RPC-1)",
           "[core][threads][wire]") {
-    runtime a(named("alpha"));
-    runtime b(named("beta"));
-    loopback_router to_b, to_a;
-    to_b.peer = &b;
-    to_a.peer = &a;
-    detail::set_remote_router(a, &to_b);
-    detail::set_remote_router(b, &to_a);
+    joined_nodes n;
+    runtime& a = n.a;
+    runtime& b = n.b;
     auto server = b.spawn([]() -> task<void> {
         request<std::string> r = co_await self().receive<request<std::string>>();
         reply(r, static_cast<std::int64_t>(r.body.size()));
@@ -255,19 +259,13 @@ TEST_CASE("remote route: call across nodes, with built-in request and reply type
     beta.join();
     CHECK(c.value() == "4 pong to x noproc");
     CHECK(a.stats().dropped_replies == 1);
-    detail::set_remote_router(a, nullptr);
-    detail::set_remote_router(b, nullptr);
 }
 
 TEST_CASE("remote route: links across nodes carry exits both ways (LK-2)",
           "[core][threads][wire]") {
-    runtime a(named("alpha"));
-    runtime b(named("beta"));
-    loopback_router to_b, to_a;
-    to_b.peer = &b;
-    to_a.peer = &a;
-    detail::set_remote_router(a, &to_b);
-    detail::set_remote_router(b, &to_a);
+    joined_nodes n;
+    runtime& a = n.a;
+    runtime& b = n.b;
     // On beta: a trapping process reports the exit signals it gets, and a
     // plain one that a remote link failure takes down.
     auto trapper = b.spawn([]() -> task<std::string> {
@@ -318,6 +316,4 @@ TEST_CASE("remote route: links across nodes carry exits both ways (LK-2)",
     beta.join();
     CHECK(c.value() == "ghost noproc; child error; plain error; ");
     CHECK(trapper.value() == "shutdown told to; no more");
-    detail::set_remote_router(a, nullptr);
-    detail::set_remote_router(b, nullptr);
 }
