@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <catch2/catch.hpp>
@@ -542,6 +544,14 @@ TEST_CASE("node: a SIGKILLed node ends links (noconnection) and pending calls at
 
 namespace {
 
+/// True when the process `pid` is stopped (state T in /proc/<pid>/stat).
+bool is_stopped(int pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const auto close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'T';
+}
+
 struct flood_state {
     int sent = 0;
     int sent_when_released = -1;
@@ -556,6 +566,10 @@ task<std::string> flood(node* here, subprocess* sp, flood_state* st, int n) {
     auto echo = co_await here->whereis("gamma", "echo", 5s);
     if (!echo) co_return "not found";
     sp->kill(SIGSTOP);
+    // (the stop is asynchronous: under load the peer could still take a
+    // few windows; wait until the kernel says it is stopped)
+    for (int i = 0; i < 1000 && !is_stopped(sp->pid()); ++i) co_await self().sleep(1ms);
+    if (!is_stopped(sp->pid())) co_return "the peer did not stop";
     self().spawn(
         [](node* h, subprocess* s, flood_state* f) -> task<void> {
             co_await self().sleep(300ms);
