@@ -258,6 +258,26 @@ struct node::impl final : detail::remote_router {
     /// left after its link ended only costs a signal the process ignores.)
     std::map<std::uint64_t, std::set<std::pair<pid, pid>>> links;
 
+    std::mutex watchers_m;
+    std::map<std::uint64_t, node::peer_watcher> watchers;
+
+    /// Tells the peer watchers (outside every other lock).
+    void tell_watchers(const std::string& peer_name, bool up) noexcept {
+        std::vector<node::peer_watcher> fns;
+        try {
+            const std::lock_guard lock(watchers_m);
+            for (const auto& [id, fn] : watchers) fns.push_back(fn);
+        } catch (...) {
+            return;
+        }
+        for (const auto& fn : fns) {
+            try {
+                fn(peer_name, up);
+            } catch (...) {  // (a watcher must not throw into CAF's thread)
+            }
+        }
+    }
+
     std::mutex spawnables_m;
     std::map<std::string, node::spawner, std::less<>> spawnables;
 
@@ -292,13 +312,17 @@ struct node::impl final : detail::remote_router {
                 old = it->second.gateway;
         }
         if (old) node_lost(old.address());
+        bool fresh = false;
         {
             const std::lock_guard wl(watches_m);
             const std::unique_lock lock(peers_m);
-            if (auto it = peers.find(id); it == peers.end() || it->second.gateway != gw)
-                peers[id] = peer{std::move(peer_name), gw};
+            if (auto it = peers.find(id); it == peers.end() || it->second.gateway != gw) {
+                peers[id] = peer{peer_name, gw};
+                fresh = true;
+            }
         }
         companion->monitor(gw);  // after the insert: a gateway already dead is found
+        if (fresh) tell_watchers(peer_name, true);
     }
 
     /// Every monitor owed by `lost` gets noconnection, once.
@@ -348,6 +372,7 @@ struct node::impl final : detail::remote_router {
                      name.c_str(), lost_name.c_str(), owed.size(), linked.size());
         tell_lost(owed, "node " + lost_name + " lost");
         tell_links_lost(linked, "node " + lost_name + " lost");
+        tell_watchers(lost_name, false);
         flow->dead.store(true);
         flow->gate->open(rt);  // (its paused senders go on: their sends are dead letters now)
     }
@@ -933,9 +958,11 @@ node::~node() {
     // (the router is gone: no new one can come).
     std::set<impl::watch> owed;
     std::set<std::pair<pid, pid>> linked;
+    std::vector<std::string> gone;
     {
         const std::lock_guard wl(p_->watches_m);
         const std::unique_lock lock(p_->peers_m);
+        for (const auto& [id, p] : p_->peers) gone.push_back(p.name);
         p_->peers.clear();
         for (auto& [node_id, ws] : p_->watches) owed.insert(ws.begin(), ws.end());
         p_->watches.clear();
@@ -944,6 +971,7 @@ node::~node() {
     }
     p_->tell_lost(owed, "this node stopped");
     p_->tell_links_lost(linked, "this node stopped");
+    for (const std::string& g : gone) p_->tell_watchers(g, false);
     p_->gateway = caf::actor();
     if (p_->options.tls) {
         // (see shut_down_accepted: until the system is destroyed)
@@ -1025,6 +1053,18 @@ std::size_t node::outstanding(const std::string& peer) const {
 bool node::has_room(const pid& to) const {
     const auto flow = p_->flow_of(to.node);
     return !flow || flow->outstanding.load() <= p_->options.send_window;
+}
+
+std::uint64_t node::watch_peers(peer_watcher fn) {
+    const std::lock_guard lock(p_->watchers_m);
+    const std::uint64_t id = p_->next_id++;
+    p_->watchers.emplace(id, std::move(fn));
+    return id;
+}
+
+void node::unwatch_peers(std::uint64_t id) {
+    const std::lock_guard lock(p_->watchers_m);
+    p_->watchers.erase(id);
 }
 
 std::vector<std::string> node::peers() const {

@@ -138,6 +138,16 @@ class node {
     result<std::string> connect(const std::string& host, std::uint16_t port);
     /// The names of the connected nodes.
     std::vector<std::string> peers() const;
+
+    /// Called with a node's name when it connects (`up`) and when it is
+    /// lost or disconnects (not `up`), once each, on CAF's network thread
+    /// (or the thread that destroys this node): it must not block. Returns
+    /// an id for unwatch_peers. Any thread.
+    using peer_watcher = std::function<void(const std::string& name, bool up)>;
+    std::uint64_t watch_peers(peer_watcher fn);
+    /// After it returns, `id`'s function is not called again (it may be
+    /// running on another thread while this is called).
+    void unwatch_peers(std::uint64_t id);
     node_stats stats() const;
     /// The runtime this node serves.
     runtime& runtime_of() const noexcept;

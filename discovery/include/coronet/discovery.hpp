@@ -1,0 +1,6 @@
+#pragma once
+/// \file discovery.hpp
+/// Everything of coronet::discovery.
+
+#include "coronet/discovery/cluster.hpp"
+#include "coronet/discovery/membership.hpp"

@@ -1,0 +1,67 @@
+#pragma once
+/// \file cluster.hpp
+/// A node's view of its cluster (issue 8, first part): who is a member,
+/// membership changes as messages, and `locate` of a registered name on
+/// any member.
+///
+/// Still to come (issue 8): names registered cluster-wide with a
+/// deterministic winner, peer discovery from seeds and authenticated UDP
+/// multicast, node status, remote supervision, coronet-node and
+/// coronet-ctl.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coronet/discovery/membership.hpp"
+#include "coronet/pid.hpp"
+#include "coronet/task.hpp"
+#include "coronet/time.hpp"
+
+namespace coronet::net {
+class node;
+}
+
+namespace coronet::discovery {
+
+/// Membership and lookup for one node. Make it after the node and destroy
+/// it before the node.
+///
+/// **Thread safety:** every member from any thread; `locate` from a
+/// process. **Suspends:** `locate`.
+class cluster {
+  public:
+    /// Starts following `n`'s connections.
+    static std::unique_ptr<cluster> start(net::node& n);
+    ~cluster();
+    cluster(const cluster&) = delete;
+    cluster& operator=(const cluster&) = delete;
+
+    /// The members: this node first, then the connected nodes, by name.
+    std::vector<std::string> members() const;
+
+    /// `who` gets node_up for every member there is now except this node
+    /// (in name order), then node_up / node_down as members come and go,
+    /// in the order they happen. Until unsubscribe, or until it exits (a
+    /// message to an exited process is a dead letter; unsubscribe to stop
+    /// that).
+    void subscribe(const pid& who);
+    void unsubscribe(const pid& who);
+
+    /// The process registered as `name` on this node, or else on a member
+    /// (asked in name order, each answer ends that member's turn; one that
+    /// does not answer uses up what is left of `timeout`); nullopt when no
+    /// member has it. Late answers are dropped (call aliases).
+    [[nodiscard]] task<std::optional<pid>> locate(std::string name, duration timeout);
+
+    struct impl;
+
+  private:
+    explicit cluster(std::shared_ptr<impl> p) noexcept;
+    std::shared_ptr<impl>
+        p_;  // (shared with the node's watcher, which may outlive ~cluster briefly)
+};
+
+}  // namespace coronet::discovery

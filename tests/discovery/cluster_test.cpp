@@ -1,0 +1,95 @@
+// discovery::cluster: membership messages and locate across three nodes in
+// one program (real clock, loopback). Nodes are destroyed on the thread
+// that made them (CAF 0.17).
+
+#include <coronet/discovery/cluster.hpp>
+
+
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+#include <catch2/catch.hpp>
+#include <coronet/net/node.hpp>
+#include <coronet/receive.hpp>
+#include <coronet/runtime.hpp>
+#include <coronet/self.hpp>
+
+#include "test_runtime.hpp"
+
+namespace {
+
+using namespace coronet;
+using namespace coronet::discovery;
+using namespace coronet::test;
+
+runtime_config named(const char* name) {
+    runtime_config c = real_config(1);
+    c.node_name = name;
+    return c;
+}
+
+/// Waits forever (a process to find).
+task<void> sleeper() {
+    (void)co_await self().receive<int>();
+}
+
+/// Collects `n` membership messages as "+name" / "-name".
+task<std::string> watch(int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+        out += co_await self().receive_any([](node_up u) { return "+" + u.node + " "; },
+                                           [](node_down d) { return "-" + d.node + " "; });
+    }
+    co_return out;
+}
+
+}  // namespace
+
+TEST_CASE("cluster: members, locate across three nodes, membership messages", "[discovery][net]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    runtime c(named("gamma"));
+    auto na = net::node::start(a);
+    auto nb = net::node::start(b);
+    auto nc = net::node::start(c);
+    auto ca = cluster::start(*na);
+    auto watcher = a.spawn(watch, 3);
+    ca->subscribe(watcher.id());
+    REQUIRE(na->connect("127.0.0.1", nb->port()));
+    REQUIRE(na->connect("127.0.0.1", nc->port()));
+    CHECK(ca->members() == std::vector<std::string>{"alpha", "beta", "gamma"});
+    auto on_c = c.spawn(sleeper);
+    REQUIRE(c.register_name("far-away-service-with-a-long-name", on_c.id()));
+    auto on_a = a.spawn(sleeper);
+    REQUIRE(a.register_name("here", on_a.id()));
+    std::promise<void> found;
+    auto finder = a.spawn(
+        [](cluster* cl, std::promise<void>* done) -> task<std::string> {
+            std::string out;
+            auto far = co_await cl->locate("far-away-service-with-a-long-name", 5s);
+            out += far ? "far found; " : "far missing; ";
+            auto here = co_await cl->locate("here", 5s);
+            out += here && here->node == self().id().node ? "here found here; " : "here wrong; ";
+            auto none = co_await cl->locate("nobody", 5s);
+            out += none ? "nobody found (wrong)" : "nobody missing";
+            done->set_value();
+            co_return out;
+        },
+        ca.get(), &found);
+    std::thread tb([&] { b.run(); });
+    std::thread tc([&] { c.run(); });
+    std::thread ta([&] { a.run(); });
+    // beta's node stops (on this thread, which made it): alpha sees it go.
+    found.get_future().wait();
+    nb.reset();
+    a.cancel(on_a.id(), "done");
+    ta.join();
+    c.cancel(on_c.id(), "done");
+    tc.join();
+    tb.join();
+    CHECK(finder.value() == "far found; here found here; nobody missing");
+    CHECK(watcher.value() == "+beta +gamma -beta ");
+    CHECK(ca->members() == std::vector<std::string>{"alpha", "gamma"});
+    ca.reset();  // before its node
+}
