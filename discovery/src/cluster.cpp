@@ -2,27 +2,113 @@
 
 #include "coronet/discovery/cluster.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "coronet/call.hpp"
 #include "coronet/net/node.hpp"
 #include "coronet/runtime.hpp"
 #include "coronet/self.hpp"
 
 namespace coronet::discovery {
 
+namespace {
+
+constexpr const char* status_service = "coronet.status";
+
+double cpu_seconds() noexcept {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+std::uint64_t rss_bytes() noexcept {
+    std::ifstream f("/proc/self/statm");
+    std::uint64_t size = 0, resident = 0;
+    f >> size >> resident;
+    return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
 struct cluster::impl {
     net::node& node;
     runtime& rt;
+    cluster_options options;
     std::uint64_t watch_id = 0;
+
+    // Status: measured by `measurer` every period.
+    mutable std::mutex status_m;
+    std::condition_variable status_cv;
+    bool stopping = false;  ///< (under status_m)
+    node_status latest;     ///< (under status_m)
+    std::thread measurer;
+    double last_cpu = 0;
+    std::uint64_t last_spawned = 0;
+    std::chrono::steady_clock::time_point last_at{};
+
+    void measure() {
+        const auto at = std::chrono::steady_clock::now();
+        const double cpu = cpu_seconds();
+        const runtime_stats st = rt.stats();
+        node_status s;
+        s.node = node.name();
+        s.taken_at_ms =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+        const double dt = std::chrono::duration<double>(at - last_at).count();
+        if (last_at != std::chrono::steady_clock::time_point{} && dt > 0) {
+            s.cpu_percent = 100.0 * (cpu - last_cpu) / dt;
+            s.spawns_per_s = static_cast<double>(st.spawned - last_spawned) / dt;
+        }
+        s.rss_bytes = rss_bytes();
+        s.processes = st.spawned - st.exited;
+        s.dead_letters = st.dead_letters;
+        double load[1] = {0};
+        if (::getloadavg(load, 1) == 1) s.load_1min = load[0];
+        s.cores = static_cast<std::uint32_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+        last_at = at;
+        last_cpu = cpu;
+        last_spawned = st.spawned;
+        const std::lock_guard lock(status_m);
+        latest = std::move(s);
+    }
+
+    void measure_loop() {
+        std::unique_lock lock(status_m);
+        while (!status_cv.wait_for(lock, options.status_period, [&] { return stopping; })) {
+            lock.unlock();
+            try {
+                measure();
+            } catch (...) {  // (out of memory: the last status stays)
+            }
+            lock.lock();
+        }
+    }
     mutable std::mutex m;
     std::vector<std::string> peers;  ///< connected members, sorted (under m)
     std::vector<pid> subscribers;    ///< (under m)
 
-    explicit impl(net::node& n) : node(n), rt(n.runtime_of()) {}
+    impl(net::node& n, cluster_options o) : node(n), rt(n.runtime_of()), options(o) {}
+
+    node_status status_now() const {
+        const std::lock_guard lock(status_m);
+        return latest;
+    }
 
     /// A peer came or went (the node's watcher thread). Messages are sent
     /// under the lock, so every subscriber sees one order.
@@ -44,8 +130,18 @@ struct cluster::impl {
     }
 };
 
-std::unique_ptr<cluster> cluster::start(net::node& n) {
-    auto p = std::make_shared<impl>(n);
+std::unique_ptr<cluster> cluster::start(net::node& n, cluster_options options) {
+    if (options.status_period <= duration::zero())
+        throw std::invalid_argument("coronet cluster: status_period must be positive");
+    auto p = std::make_shared<impl>(n, options);
+    p->measure();
+    p->measurer = std::thread([raw = p.get()] { raw->measure_loop(); });
+    n.add_service(status_service, [p](std::string_view) {
+        std::string out;
+        wire_writer w(out);
+        wire_write(w, p->status_now());
+        return out;
+    });
     // The watcher first, then what is there already: a peer in both is
     // known once.
     p->watch_id = n.watch_peers([p](const std::string& name, bool up) {
@@ -69,6 +165,26 @@ cluster::cluster(std::shared_ptr<impl> p) noexcept : p_(std::move(p)) {}
 
 cluster::~cluster() {
     p_->node.unwatch_peers(p_->watch_id);
+    p_->node.add_service(status_service, nullptr);
+    {
+        const std::lock_guard lock(p_->status_m);
+        p_->stopping = true;
+    }
+    p_->status_cv.notify_all();
+    p_->measurer.join();
+}
+
+node_status cluster::status() const {
+    return p_->status_now();
+}
+
+task<node_status> cluster::status_of(std::string node, duration timeout) {
+    if (node == p_->node.name()) co_return status();
+    const std::string bytes = co_await p_->node.ask(node, status_service, {}, timeout);
+    wire_reader r(bytes);
+    node_status s;
+    wire_read(r, s);
+    co_return s;
 }
 
 std::vector<std::string> cluster::members() const {

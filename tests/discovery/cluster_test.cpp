@@ -4,12 +4,12 @@
 
 #include <coronet/discovery/cluster.hpp>
 
-
 #include <future>
 #include <string>
 #include <thread>
 #include <vector>
 #include <catch2/catch.hpp>
+#include <coronet/call.hpp>
 #include <coronet/net/node.hpp>
 #include <coronet/receive.hpp>
 #include <coronet/runtime.hpp>
@@ -61,6 +61,7 @@ TEST_CASE("cluster: members, locate across three nodes, membership messages", "[
     CHECK(ca->members() == std::vector<std::string>{"alpha", "beta", "gamma"});
     auto on_c = c.spawn(sleeper);
     REQUIRE(c.register_name("far-away-service-with-a-long-name", on_c.id()));
+    auto cc = cluster::start(*nc);  // (answers status queries: one process then)
     auto on_a = a.spawn(sleeper);
     REQUIRE(a.register_name("here", on_a.id()));
     std::promise<void> found;
@@ -73,6 +74,20 @@ TEST_CASE("cluster: members, locate across three nodes, membership messages", "[
             out += here && here->node == self().id().node ? "here found here; " : "here wrong; ";
             auto none = co_await cl->locate("nobody", 5s);
             out += none ? "nobody found (wrong)" : "nobody missing";
+            // Status: gamma's, measured there, and this node's own.
+            const node_status g = co_await cl->status_of("gamma", 5s);
+            out += "; gamma status: " + g.node +
+                   (g.rss_bytes > 0 && g.cores >= 1 && g.processes >= 1 && g.taken_at_ms > 0
+                        ? " plausible"
+                        : " implausible");
+            const node_status mine = co_await cl->status_of("alpha", 5s);
+            out += "; own: " + mine.node;
+            try {
+                (void)co_await cl->status_of("delta", 5s);
+                out += "; delta (wrong)";
+            } catch (const call_error& e) {
+                out += std::string("; delta: ") + to_string(e.code());
+            }
             done->set_value();
             co_return out;
         },
@@ -88,8 +103,11 @@ TEST_CASE("cluster: members, locate across three nodes, membership messages", "[
     c.cancel(on_c.id(), "done");
     tc.join();
     tb.join();
-    CHECK(finder.value() == "far found; here found here; nobody missing");
+    CHECK(finder.value() ==
+          "far found; here found here; nobody missing; gamma status: gamma plausible; own: "
+          "alpha; delta: noconnection");
     CHECK(watcher.value() == "+beta +gamma -beta ");
     CHECK(ca->members() == std::vector<std::string>{"alpha", "gamma"});
-    ca.reset();  // before its node
+    ca.reset();  // before their nodes
+    cc.reset();
 }

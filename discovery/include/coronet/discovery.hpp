@@ -4,3 +4,4 @@
 
 #include "coronet/discovery/cluster.hpp"
 #include "coronet/discovery/membership.hpp"
+#include "coronet/discovery/status.hpp"

@@ -69,6 +69,22 @@ struct spawn_result {
 
 CORONET_SERIALIZABLE(coronet::net::wire::spawn_result, "coronet.node.spawn_result");
 
+namespace coronet::net::wire {
+
+/// The answer to an ask: the service's bytes, or why there are none.
+struct ask_result {
+    std::string answer;
+    std::string error;
+    template <class F>
+    friend void fields(F& f, ask_result& r) {
+        f(r.answer, r.error);
+    }
+};
+
+}  // namespace coronet::net::wire
+
+CORONET_SERIALIZABLE(coronet::net::wire::ask_result, "coronet.node.ask_result");
+
 namespace coronet::net {
 
 bool openssl_error_queue_fix() noexcept;  // (openssl_error_queue.cpp)
@@ -88,6 +104,7 @@ constexpr caf::atom_value batch_atom = caf::atom("c.batch");
 constexpr caf::atom_value ack_atom = caf::atom("c.ack");
 constexpr caf::atom_value whereis_atom = caf::atom("c.whereis");
 constexpr caf::atom_value spawn_atom = caf::atom("c.spawn");
+constexpr caf::atom_value ask_atom = caf::atom("c.ask");
 constexpr caf::atom_value flush_atom = caf::atom("c.flush");
 constexpr caf::atom_value flushed_atom = caf::atom("c.flushed");
 
@@ -280,6 +297,24 @@ struct node::impl final : detail::remote_router {
 
     std::mutex spawnables_m;
     std::map<std::string, node::spawner, std::less<>> spawnables;
+    std::map<std::string, node::service, std::less<>> services;  ///< (under spawnables_m)
+
+    /// An ask from another node: the service's answer, or why not.
+    wire::ask_result answer(const std::string& service, const std::string& request) {
+        node::service fn;
+        {
+            const std::lock_guard lock(spawnables_m);
+            if (auto it = services.find(service); it != services.end()) fn = it->second;
+        }
+        if (!fn) return {{}, "no service \"" + service + "\" on node " + name};
+        try {
+            return {fn(request), {}};
+        } catch (const std::exception& e) {
+            return {{}, service + ": " + e.what()};
+        } catch (...) {
+            return {{}, service + ": a non-standard exception"};
+        }
+    }
 
     /// Per worker, its batches by node id: only that worker's thread
     /// touches its map (and ~node, once the router is removed).
@@ -820,6 +855,13 @@ struct node::impl final : detail::remote_router {
                         detail::call_reply<wire::spawn_result>{
                             c.get_as<std::uint64_t>(3),
                             spawn_here(c.get_as<std::string>(1), c.get_as<std::string>(2), asker)});
+            } else if (c.match_elements<caf::atom_value, std::string, std::string, std::uint64_t,
+                                        std::string>() &&
+                       c.get_as<caf::atom_value>(0) == ask_atom) {
+                const pid asker = pid_of_bytes(c.get_as<std::string>(4));
+                rt.send(asker, detail::call_reply<wire::ask_result>{
+                                   c.get_as<std::uint64_t>(3),
+                                   answer(c.get_as<std::string>(1), c.get_as<std::string>(2))});
             } else if (c.match_elements<caf::atom_value, std::uint64_t>() &&
                        c.get_as<caf::atom_value>(0) == flush_atom) {
                 caf::send_as(gateway, caf::actor_cast<caf::actor>(x.sender), flushed_atom,
@@ -1113,6 +1155,28 @@ task<pid> node::spawn_encoded(std::string node_name, std::string function, std::
         timeout);
     if (!r.error.empty()) throw spawn_error("coronet spawn_on " + node_name + ": " + r.error);
     co_return r.spawned;
+}
+
+void node::add_service(std::string name, service fn) {
+    const std::lock_guard lock(p_->spawnables_m);
+    p_->services[std::move(name)] = std::move(fn);
+}
+
+task<std::string> node::ask(std::string node_name, std::string service, std::string request,
+                            duration timeout) {
+    const std::optional<std::uint64_t> id = p_->id_named(node_name);
+    if (!id) throw call_error(call_errc::noconnection, "node " + node_name + " is not connected");
+    impl* p = p_.get();
+    const wire::ask_result r = co_await detail::call_with<wire::ask_result>(
+        detail::node_pid(*id),
+        [&](const reply_address& from) {
+            if (const caf::actor gw = p->gateway_of(*id))
+                caf::send_as(p->gateway, gw, ask_atom, service, request, from.alias,
+                             pid_bytes(from.caller));
+        },
+        timeout);
+    if (!r.error.empty()) throw service_error("coronet ask " + node_name + ": " + r.error);
+    co_return r.answer;
 }
 
 }  // namespace coronet::net

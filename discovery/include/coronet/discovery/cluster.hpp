@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "coronet/discovery/membership.hpp"
+#include "coronet/discovery/status.hpp"
 #include "coronet/pid.hpp"
 #include "coronet/task.hpp"
 #include "coronet/time.hpp"
@@ -26,15 +27,23 @@ class node;
 
 namespace coronet::discovery {
 
-/// Membership and lookup for one node. Make it after the node and destroy
-/// it before the node.
+/// How a cluster measures its node.
+///
+/// **Thread safety:** a value type. **Suspends:** never.
+struct cluster_options {
+    /// How often this node's status is measured (what others get).
+    duration status_period = std::chrono::seconds(1);
+};
+
+/// Membership, lookup and status for one node. Make it after the node and
+/// destroy it before the node.
 ///
 /// **Thread safety:** every member from any thread; `locate` from a
 /// process. **Suspends:** `locate`.
 class cluster {
   public:
     /// Starts following `n`'s connections.
-    static std::unique_ptr<cluster> start(net::node& n);
+    static std::unique_ptr<cluster> start(net::node& n, cluster_options options = {});
     ~cluster();
     cluster(const cluster&) = delete;
     cluster& operator=(const cluster&) = delete;
@@ -55,6 +64,14 @@ class cluster {
     /// does not answer uses up what is left of `timeout`); nullopt when no
     /// member has it. Late answers are dropped (call aliases).
     [[nodiscard]] task<std::optional<pid>> locate(std::string name, duration timeout);
+
+    /// This node's latest status (measured every status_period; the first
+    /// at start).
+    node_status status() const;
+    /// The latest status of member `node` (this node's own without asking).
+    /// Throws call_error (noconnection, timeout) or net::service_error.
+    /// Inside a process; **suspends**.
+    [[nodiscard]] task<node_status> status_of(std::string node, duration timeout);
 
     struct impl;
 

@@ -82,6 +82,13 @@ struct node_options {
     bool allow_plaintext = false;
 };
 
+/// A node's service refused a request (ask): no service of that name, or
+/// the service threw. The text says which.
+class service_error : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
 /// Counters of a node (approximate while it runs).
 ///
 /// **Thread safety:** a value type. **Suspends:** never.
@@ -218,6 +225,19 @@ class node {
         wire_write(w, std::tuple<std::decay_t<Args>...>(args...));
         return spawn_encoded(std::move(node_name), std::move(function), std::move(bytes), timeout);
     }
+
+    /// A service other nodes may `ask` by name: bytes in, bytes out
+    /// (replacing one of that name). It runs on CAF's network thread: it
+    /// must be quick, must not block, and may throw (the asker then gets
+    /// service_error with the text). For the cluster's own services
+    /// (status, names); any thread.
+    using service = std::function<std::string(std::string_view request)>;
+    void add_service(std::string name, service fn);
+    /// Asks `service` on the connected node `node_name`: its answer. Throws
+    /// service_error, or call_error (noconnection, timeout). A late answer
+    /// is dropped. Inside a process; **suspends**.
+    [[nodiscard]] task<std::string> ask(std::string node_name, std::string service,
+                                        std::string request, duration timeout);
 
     /// What add_spawnable registers: spawns from the encoded arguments.
     using spawner = std::function<pid(runtime&, std::string_view args)>;
