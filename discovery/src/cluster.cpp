@@ -94,11 +94,40 @@ struct cluster::impl {
             lock.unlock();
             try {
                 measure();
-            } catch (...) {  // (out of memory: the last status stays)
+                join_what_we_heard_of();
+            } catch (...) {  // (out of memory: next period)
             }
             lock.lock();
         }
     }
+
+    /// Connects to the seeds and to the nodes heard of that are not
+    /// connected (each at most once per period; blocking connects on this
+    /// thread).
+    void join_what_we_heard_of() {
+        const std::vector<std::string> connected = node.peers();
+        auto is_peer = [&](const std::string& n) {
+            return std::find(connected.begin(), connected.end(), n) != connected.end();
+        };
+        std::vector<std::string> to_try;
+        for (const auto& [n, address] : node.heard_of())
+            if (n != node.name() && !is_peer(n)) to_try.push_back(address);
+        for (const std::string& seed : options.seeds)
+            if (std::find(seed_done.begin(), seed_done.end(), seed) == seed_done.end())
+                to_try.push_back(seed);
+        for (const std::string& address : to_try) {
+            if (address == node.address()) continue;
+            const auto colon = address.rfind(':');
+            if (colon == std::string::npos) continue;
+            const int port = std::atoi(address.c_str() + colon + 1);
+            if (port <= 0 || port > 65535) continue;
+            auto r = node.connect(address.substr(0, colon), static_cast<std::uint16_t>(port));
+            if (r && std::find(options.seeds.begin(), options.seeds.end(), address) !=
+                         options.seeds.end())
+                seed_done.push_back(address);
+        }
+    }
+    std::vector<std::string> seed_done;  ///< seeds joined (measurer thread)
     mutable std::mutex m;
     std::vector<std::string> peers;  ///< connected members, sorted (under m)
     std::vector<pid> subscribers;    ///< (under m)
@@ -135,6 +164,7 @@ std::unique_ptr<cluster> cluster::start(net::node& n, cluster_options options) {
         throw std::invalid_argument("coronet cluster: status_period must be positive");
     auto p = std::make_shared<impl>(n, options);
     p->measure();
+    p->join_what_we_heard_of();  // (the seeds, now)
     p->measurer = std::thread([raw = p.get()] { raw->measure_loop(); });
     n.add_service(status_service, [p](std::string_view) {
         std::string out;

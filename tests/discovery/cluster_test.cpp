@@ -4,6 +4,7 @@
 
 #include <coronet/discovery/cluster.hpp>
 
+#include <algorithm>
 #include <future>
 #include <string>
 #include <thread>
@@ -109,5 +110,62 @@ TEST_CASE("cluster: members, locate across three nodes, membership messages", "[
     CHECK(watcher.value() == "+beta +gamma -beta ");
     CHECK(ca->members() == std::vector<std::string>{"alpha", "gamma"});
     ca.reset();  // before their nodes
+    cc.reset();
+}
+
+namespace {
+
+/// Subscribes to `cl` and waits until it has seen node_up for `n` distinct
+/// nodes: their names, sorted (or what it had after 10 s without news).
+task<std::vector<std::string>> await_members(cluster* cl, std::size_t n) {
+    cl->subscribe(self().id());
+    std::vector<std::string> seen;
+    while (seen.size() < n) {
+        auto up = co_await self().receive<node_up>(10s);
+        if (!up) break;
+        if (std::find(seen.begin(), seen.end(), up->node) == seen.end()) seen.push_back(up->node);
+    }
+    cl->unsubscribe(self().id());
+    std::sort(seen.begin(), seen.end());
+    co_return seen;
+}
+
+}  // namespace
+
+TEST_CASE("cluster: nodes that know only a seed find each other (full mesh)", "[discovery][net]") {
+    runtime s(named("seed"));
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    runtime c(named("gamma"));
+    auto ns = net::node::start(s);
+    auto na = net::node::start(a);
+    auto nb = net::node::start(b);
+    auto nc = net::node::start(c);
+    cluster_options o;
+    o.status_period = 100ms;
+    auto cs = cluster::start(*ns, o);
+    o.seeds = {ns->address()};
+    const auto t0 = std::chrono::steady_clock::now();
+    auto ca = cluster::start(*na, o);
+    auto cb = cluster::start(*nb, o);
+    auto cc = cluster::start(*nc, o);
+    auto wa = a.spawn(await_members, ca.get(), std::size_t{3});
+    auto wb = b.spawn(await_members, cb.get(), std::size_t{3});
+    auto wc = c.spawn(await_members, cc.get(), std::size_t{3});
+    std::thread tb([&] { b.run(); });
+    std::thread tc([&] { c.run(); });
+    a.run();
+    tb.join();
+    tc.join();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
+    UNSCOPED_INFO("full mesh of 4 after " << ms.count() << " ms");
+    CHECK(wa.value() == std::vector<std::string>{"beta", "gamma", "seed"});
+    CHECK(wb.value() == std::vector<std::string>{"alpha", "gamma", "seed"});
+    CHECK(wc.value() == std::vector<std::string>{"alpha", "beta", "seed"});
+    CHECK(cs->members() == std::vector<std::string>{"seed", "alpha", "beta", "gamma"});
+    cs.reset();
+    ca.reset();
+    cb.reset();
     cc.reset();
 }

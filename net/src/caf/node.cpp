@@ -243,6 +243,7 @@ struct node::impl final : detail::remote_router {
     struct peer {
         std::string name;
         caf::actor gateway;
+        std::string address;  ///< where it says it listens ("host:port")
         std::shared_ptr<peer_flow> flow = std::make_shared<peer_flow>();
     };
     mutable std::shared_mutex peers_m;
@@ -274,6 +275,48 @@ struct node::impl final : detail::remote_router {
     /// noconnection when that node is lost. (Guarded by watches_m; an entry
     /// left after its link ended only costs a signal the process ignores.)
     std::map<std::uint64_t, std::set<std::pair<pid, pid>>> links;
+
+    std::map<std::string, std::string> heard;  ///< name -> address, from hellos (under peers_m)
+
+    /// What a hello carries besides the name: our address, then one line
+    /// "name address" per peer.
+    std::string hello_addresses() const {
+        std::string out = own_address();
+        const std::shared_lock lock(peers_m);
+        for (const auto& [id, p] : peers)
+            if (!p.address.empty()) out += "\n" + p.name + " " + p.address;
+        return out;
+    }
+
+    std::string own_address() const {
+        std::string host = options.advertise_host;
+        if (host.empty())
+            host = options.listen_host == "0.0.0.0" || options.listen_host.empty()
+                       ? "127.0.0.1"
+                       : options.listen_host;
+        return host + ":" + std::to_string(port);
+    }
+
+    /// A hello's addresses: the sender's (returned), and what it has heard.
+    std::string take_addresses(const std::string& text) {
+        std::size_t start = 0;
+        std::string first;
+        std::vector<std::pair<std::string, std::string>> lines;
+        while (start <= text.size()) {
+            const std::size_t end = std::min(text.find('\n', start), text.size());
+            const std::string line = text.substr(start, end - start);
+            if (first.empty() && start == 0) {
+                first = line;
+            } else if (const auto sp = line.find(' '); sp != std::string::npos && sp > 0) {
+                lines.emplace_back(line.substr(0, sp), line.substr(sp + 1));
+            }
+            start = end + 1;
+        }
+        const std::unique_lock lock(peers_m);
+        for (auto& [n, a] : lines)
+            if (n != name && heard.size() < 4096) heard[n] = a;  // (bounded)
+        return first;
+    }
 
     std::mutex watchers_m;
     std::map<std::uint64_t, node::peer_watcher> watchers;
@@ -338,7 +381,7 @@ struct node::impl final : detail::remote_router {
     /// restarted, or a second node took its name) replaces the old
     /// connection, which counts as lost first: its monitors get their
     /// noconnection, none is left waiting.
-    void add_peer(std::uint64_t id, std::string peer_name, caf::actor gw) {
+    void add_peer(std::uint64_t id, std::string peer_name, caf::actor gw, std::string address) {
         caf::actor old;
         {
             const std::lock_guard wl(watches_m);  // (lock order: watches_m, then peers_m)
@@ -352,7 +395,8 @@ struct node::impl final : detail::remote_router {
             const std::lock_guard wl(watches_m);
             const std::unique_lock lock(peers_m);
             if (auto it = peers.find(id); it == peers.end() || it->second.gateway != gw) {
-                peers[id] = peer{peer_name, gw};
+                peers[id] = peer{peer_name, gw, address};
+                if (!address.empty()) heard[peer_name] = address;
                 fresh = true;
             }
         }
@@ -819,21 +863,25 @@ struct node::impl final : detail::remote_router {
                        c.get_as<caf::atom_value>(0) == ack_atom) {
                 if (id_of_gateway(x.sender) == c.get_as<std::uint64_t>(1))  // (no spoofing)
                     on_ack(c.get_as<std::uint64_t>(1), c.get_as<std::uint64_t>(2));
-            } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t,
-                                        std::uint64_t>() &&
+            } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t, std::uint64_t,
+                                        std::string>() &&
                        c.get_as<caf::atom_value>(0) == hello_atom) {
                 check_hello(c.get_as<std::string>(1), c.get_as<std::uint64_t>(2));
-                // A node connected: remember it, and say who we are.
+                // A node connected: remember it, and say who we are (and
+                // whom we know: gossip).
                 const auto gw = caf::actor_cast<caf::actor>(x.sender);
-                add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1), gw);
+                const std::string mine = hello_addresses();  // (before it is a peer)
+                add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1), gw,
+                         take_addresses(c.get_as<std::string>(4)));
                 caf::send_as(gateway, gw, hello_back_atom, name, rt.node_id(),
-                             c.get_as<std::uint64_t>(3));
-            } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t,
-                                        std::uint64_t>() &&
+                             c.get_as<std::uint64_t>(3), mine);
+            } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t, std::uint64_t,
+                                        std::string>() &&
                        c.get_as<caf::atom_value>(0) == hello_back_atom) {
                 check_hello(c.get_as<std::string>(1), c.get_as<std::uint64_t>(2));
                 add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1),
-                         caf::actor_cast<caf::actor>(x.sender));
+                         caf::actor_cast<caf::actor>(x.sender),
+                         take_addresses(c.get_as<std::string>(4)));
                 {
                     const std::lock_guard lock(hello_m);
                     const auto id = c.get_as<std::uint64_t>(3);
@@ -1056,7 +1104,8 @@ result<std::string> node::connect(const std::string& host, std::uint16_t port) {
         return std::make_error_code(std::errc::connection_refused);
     }
     const std::uint64_t id = p_->next_id++;
-    caf::send_as(p_->gateway, *gw, hello_atom, p_->name, p_->rt.node_id(), id);
+    caf::send_as(p_->gateway, *gw, hello_atom, p_->name, p_->rt.node_id(), id,
+                 p_->hello_addresses());
     std::unique_lock lock(p_->hello_m);
     if (!p_->hello_cv.wait_for(lock, std::chrono::seconds(5),
                                [&] { return p_->hello_backs.count(id) != 0; })) {
@@ -1095,6 +1144,15 @@ std::size_t node::outstanding(const std::string& peer) const {
 bool node::has_room(const pid& to) const {
     const auto flow = p_->flow_of(to.node);
     return !flow || flow->outstanding.load() <= p_->options.send_window;
+}
+
+std::string node::address() const {
+    return p_->own_address();
+}
+
+std::vector<std::pair<std::string, std::string>> node::heard_of() const {
+    const std::shared_lock lock(p_->peers_m);
+    return {p_->heard.begin(), p_->heard.end()};
 }
 
 std::uint64_t node::watch_peers(peer_watcher fn) {

@@ -31,8 +31,14 @@ namespace coronet::discovery {
 ///
 /// **Thread safety:** a value type. **Suspends:** never.
 struct cluster_options {
-    /// How often this node's status is measured (what others get).
+    /// How often this node's status is measured (what others get), and how
+    /// often it connects to the nodes it has heard of and is not connected
+    /// to (full mesh).
     duration status_period = std::chrono::seconds(1);
+    /// Nodes to join at start ("host:port"); unreachable ones are logged
+    /// and tried again every period. From them the cluster hears of the
+    /// others (each hello carries the sender's peers) and connects to them.
+    std::vector<std::string> seeds;
 };
 
 /// Membership, lookup and status for one node. Make it after the node and
@@ -42,7 +48,8 @@ struct cluster_options {
 /// process. **Suspends:** `locate`.
 class cluster {
   public:
-    /// Starts following `n`'s connections.
+    /// Starts following `n`'s connections; connects to the seeds (blocking:
+    /// call it from a thread, not a process).
     static std::unique_ptr<cluster> start(net::node& n, cluster_options options = {});
     ~cluster();
     cluster(const cluster&) = delete;

@@ -70,6 +70,9 @@ struct node_options {
     /// (its send itself never blocks or fails) until the peer has taken
     /// half of it; try_send refuses instead. At least 256 KiB.
     std::size_t send_window = std::size_t{8} << 20;
+    /// The address other nodes are told to reach this one at (gossip:
+    /// heard_of); empty: listen_host (127.0.0.1 for a wildcard listen_host).
+    std::string advertise_host;
     /// Mutual TLS with every peer; then a node without the right
     /// certificate (or without TLS) cannot connect, in either direction.
     /// CAF 0.17 fails a connection whose TLS handshake takes longer than
@@ -156,6 +159,13 @@ class node {
     /// running on another thread while this is called).
     void unwatch_peers(std::uint64_t id);
     node_stats stats() const;
+    /// "host:port" where other nodes reach this one (advertise_host).
+    std::string address() const;
+    /// Nodes this node has heard of from its peers' hellos (each hello
+    /// carries the sender's address and its peers'), by name, with their
+    /// address; connected or not. A cluster connects to those it is not
+    /// connected to (full mesh).
+    std::vector<std::pair<std::string, std::string>> heard_of() const;
     /// The runtime this node serves.
     runtime& runtime_of() const noexcept;
     /// Bytes sent to `peer` (or batched for it) and not yet acknowledged
