@@ -4,6 +4,10 @@
 
 #include <coronet/discovery/cluster.hpp>
 
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <future>
 #include <string>
@@ -12,6 +16,7 @@
 #include <catch2/catch.hpp>
 #include <coronet/call.hpp>
 #include <coronet/net/node.hpp>
+#include <coronet/net/subprocess.hpp>
 #include <coronet/receive.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
@@ -168,4 +173,70 @@ TEST_CASE("cluster: nodes that know only a seed find each other (full mesh)", "[
     ca.reset();
     cb.reset();
     cc.reset();
+}
+
+// ---------------------------------------------------------------- a member in another process
+
+namespace {
+
+/// Starts coronet_test_node as `name` (before this program's node: see
+/// tests/net/node_test.cpp) and reads its port.
+std::pair<net::subprocess, std::uint16_t> start_peer(const std::string& name) {
+    auto sp = net::subprocess::start(CORONET_TEST_NODE, {name});
+    REQUIRE(sp);
+    std::string line;
+    char ch = 0;
+    pollfd pfd{sp->out().native_handle(), POLLIN, 0};
+    while (line.size() < 100) {
+        REQUIRE(::poll(&pfd, 1, 20000) == 1);
+        if (::read(pfd.fd, &ch, 1) != 1 || ch == '\n') break;
+        line += ch;
+    }
+    REQUIRE(line.rfind("PORT ", 0) == 0);
+    return {std::move(*sp), static_cast<std::uint16_t>(std::stoi(line.substr(5)))};
+}
+
+/// Waits for gamma's node_up, does `how` to it, and waits for its
+/// node_down: what came, and after how long.
+task<std::string> lose_member(cluster* cl, net::subprocess* sp, std::string how) {
+    cl->subscribe(self().id());
+    auto up = co_await self().receive<node_up>(10s);
+    if (!up || up->node != "gamma") co_return "no node_up for gamma";
+    const time_point t0 = self().now();
+    sp->kill(how == "SIGKILL" ? SIGKILL : SIGSTOP);
+    auto down = co_await self().receive<node_down>(10s);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(self().now() - t0);
+    UNSCOPED_INFO(how << ": node_down after " << ms.count() << " ms");
+    std::string out = down ? "node_down " + down->node : std::string("no node_down");
+    if (how == "SIGSTOP") sp->kill(SIGKILL);
+    auto st = co_await sp->wait(10s);
+    cl->unsubscribe(self().id());
+    co_return out + " | " + (st ? st->to_string() : st.error().message());
+}
+
+std::string lose_member_by(const std::string& how) {
+    auto [sp, port] = start_peer("gamma");
+    runtime a(named("alpha"));
+    auto na = net::node::start(a);
+    cluster_options o;
+    o.seeds = {"127.0.0.1:" + std::to_string(port)};
+    auto ca = cluster::start(*na, o);
+    auto h = a.spawn(lose_member, ca.get(), &sp, how);
+    a.run();
+    const std::vector<std::string> left = ca->members();
+    ca.reset();
+    CHECK(left == std::vector<std::string>{"alpha"});
+    return h.value();
+}
+
+}  // namespace
+
+TEST_CASE("cluster: a member SIGKILLed leaves the membership at once",
+          "[discovery][net][processes]") {
+    CHECK(lose_member_by("SIGKILL") == "node_down gamma | terminated by signal 9 (SIGKILL)");
+}
+
+TEST_CASE("cluster: a member SIGSTOPped leaves after the connection timeout",
+          "[discovery][net][processes]") {
+    CHECK(lose_member_by("SIGSTOP") == "node_down gamma | terminated by signal 9 (SIGKILL)");
 }
