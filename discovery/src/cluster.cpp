@@ -58,6 +58,7 @@ struct cluster::impl {
     std::thread measurer;
     double last_cpu = 0;
     std::uint64_t last_spawned = 0;
+    std::uint64_t last_delivered = 0;
     std::chrono::steady_clock::time_point last_at{};
 
     void measure() {
@@ -74,6 +75,7 @@ struct cluster::impl {
         if (last_at != std::chrono::steady_clock::time_point{} && dt > 0) {
             s.cpu_percent = 100.0 * (cpu - last_cpu) / dt;
             s.spawns_per_s = static_cast<double>(st.spawned - last_spawned) / dt;
+            s.messages_per_s = static_cast<double>(st.delivered - last_delivered) / dt;
         }
         s.rss_bytes = rss_bytes();
         s.processes = st.spawned - st.exited;
@@ -84,6 +86,7 @@ struct cluster::impl {
         last_at = at;
         last_cpu = cpu;
         last_spawned = st.spawned;
+        last_delivered = st.delivered;
         const std::lock_guard lock(status_m);
         latest = std::move(s);
     }

@@ -342,8 +342,10 @@ std::uint32_t runtime::incarnation() const noexcept {
     return impl_->incarnation;
 }
 runtime_stats runtime::stats() const noexcept {
+    std::uint64_t delivered = 0;
+    for (const auto& w : impl_->workers) delivered += w->delivered.load(std::memory_order_relaxed);
     return {impl_->dead_letters.load(), impl_->spawned.load(), impl_->exited.load(),
-            impl_->dropped_replies.load()};
+            impl_->dropped_replies.load(), delivered};
 }
 std::uint64_t runtime::live_processes() const noexcept {
     return impl_->spawned.load() - impl_->exited.load();

@@ -111,6 +111,7 @@ void worker::deliver_user(message* m) {
             return;
         }
     }
+    delivered.store(delivered.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     m->next.store(nullptr, std::memory_order_relaxed);
     std::atomic<message*>* link = p->mb_tail;
     link->store(m, std::memory_order_relaxed);

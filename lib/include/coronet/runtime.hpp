@@ -72,6 +72,7 @@ struct runtime_stats {
     std::uint64_t spawned = 0;
     std::uint64_t exited = 0;
     std::uint64_t dropped_replies = 0;  ///< late call replies (RPC-1)
+    std::uint64_t delivered = 0;        ///< messages put into mailboxes
 };
 
 /// A coronet node: N workers, each with its own run queue, timers and epoll

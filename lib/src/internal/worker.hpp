@@ -69,6 +69,9 @@ class worker {
     std::uint64_t spawn_counter = 0;
     process* current = nullptr;
     std::uint64_t resumptions = 0;
+    // Messages put into mailboxes here (runtime_stats::delivered): written
+    // by this worker only (load + store, no locked add), read by any thread.
+    std::atomic<std::uint64_t> delivered{0};
     bool remote_dirty = false;       // routed to another node since the router's last flush
     std::uint32_t throttled = 0;     // its processes with a flow gate (process_ext::gate)
     std::uint64_t ext_wait_ids = 0;  // ext_wait_identify (ext_wait.cpp)

@@ -20,6 +20,7 @@ struct node_status {
     std::uint64_t rss_bytes = 0;    ///< its process's resident memory
     std::uint64_t processes = 0;    ///< live coronet processes of its runtime
     double spawns_per_s = 0;        ///< processes spawned per second over the last period
+    double messages_per_s = 0;      ///< messages put into mailboxes per second, same period
     std::uint64_t dead_letters = 0;  ///< since the runtime started
     double load_1min = 0;            ///< the machine's 1-minute load average
     std::uint32_t cores = 0;         ///< the machine's online CPUs
@@ -27,7 +28,7 @@ struct node_status {
     template <class F>
     friend void fields(F& f, node_status& s) {
         f(s.node, s.taken_at_ms, s.cpu_percent, s.rss_bytes, s.processes, s.spawns_per_s,
-          s.dead_letters, s.load_1min, s.cores);
+          s.messages_per_s, s.dead_letters, s.load_1min, s.cores);
     }
 };
 
