@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "coronet/call.hpp"
+#include "coronet/names.hpp"
 #include "coronet/net/node.hpp"
 #include "coronet/runtime.hpp"
 #include "coronet/self.hpp"
@@ -27,6 +29,7 @@ namespace coronet::discovery {
 namespace {
 
 constexpr const char* status_service = "coronet.status";
+constexpr const char* claim_service = "coronet.names.claim";
 
 double cpu_seconds() noexcept {
     rusage u{};
@@ -137,6 +140,33 @@ struct cluster::impl {
 
     impl(net::node& n, cluster_options o) : node(n), rt(n.runtime_of()), options(o) {}
 
+    /// Names this node is claiming now (register_name in progress), and
+    /// whether it yielded one to a member of lower id meanwhile.
+    std::mutex claims_m;
+    std::map<std::string, bool, std::less<>> claiming;  ///< name -> yielded
+
+    /// Another member claims `name` (CAF's thread): "free", or "taken".
+    std::string on_claim(std::string_view request) {
+        wire_reader r(request);
+        std::string name;
+        std::uint64_t claimant = 0;
+        wire_read(r, name);
+        wire_read(r, claimant);
+        {
+            const std::lock_guard lock(claims_m);
+            if (auto it = claiming.find(name); it != claiming.end()) {
+                // Both claim it: the lower node id wins (the same answer on
+                // both sides).
+                if (claimant < rt.node_id()) {
+                    it->second = true;  // (ours will fail)
+                    return "free";
+                }
+                return "taken";
+            }
+        }
+        return rt.whereis(name) ? "taken" : "free";
+    }
+
     node_status status_now() const {
         const std::lock_guard lock(status_m);
         return latest;
@@ -169,6 +199,7 @@ std::unique_ptr<cluster> cluster::start(net::node& n, cluster_options options) {
     p->measure();
     p->join_what_we_heard_of();  // (the seeds, now)
     p->measurer = std::thread([raw = p.get()] { raw->measure_loop(); });
+    n.add_service(claim_service, [p](std::string_view req) { return p->on_claim(req); });
     n.add_service(status_service, [p](std::string_view) {
         std::string out;
         wire_writer w(out);
@@ -199,12 +230,63 @@ cluster::cluster(std::shared_ptr<impl> p) noexcept : p_(std::move(p)) {}
 cluster::~cluster() {
     p_->node.unwatch_peers(p_->watch_id);
     p_->node.add_service(status_service, nullptr);
+    p_->node.add_service(claim_service, nullptr);
     {
         const std::lock_guard lock(p_->status_m);
         p_->stopping = true;
     }
     p_->status_cv.notify_all();
     p_->measurer.join();
+}
+
+task<bool> cluster::register_name(std::string name, pid p, duration timeout) {
+    impl& c = *p_;
+    {
+        const std::lock_guard lock(c.claims_m);
+        if (c.claiming.count(name) != 0) co_return false;  // (a claim of it is under way here)
+        c.claiming.emplace(name, false);
+    }
+    struct done_claiming {
+        impl& c;
+        const std::string& name;
+        ~done_claiming() {
+            const std::lock_guard lock(c.claims_m);
+            c.claiming.erase(name);
+        }
+    } guard{c, name};
+    if (!c.rt.register_name(name, p)) co_return false;  // held here already
+    std::string request;
+    wire_writer w(request);
+    wire_write(w, name);
+    wire_write(w, c.rt.node_id());
+    std::vector<std::string> asked;
+    {
+        const std::lock_guard lock(c.m);
+        asked = c.peers;
+    }
+    const time_point until = self().now() + timeout;
+    bool free = true;
+    for (const std::string& peer : asked) {
+        const duration left = until - self().now();
+        if (left <= duration::zero()) break;
+        try {
+            const std::string answer = co_await c.node.ask(peer, claim_service, request, left);
+            if (answer == "taken") {
+                free = false;
+                break;
+            }
+        } catch (const std::exception&) {  // (no answer: it does not hold it)
+        }
+    }
+    {
+        const std::lock_guard lock(c.claims_m);
+        if (c.claiming[name]) free = false;  // yielded to a lower id meanwhile
+    }
+    if (!free) {
+        if (c.rt.whereis(name) == p) (void)unregister_name(name);
+        co_return false;
+    }
+    co_return true;
 }
 
 node_status cluster::status() const {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 #include <catch2/catch.hpp>
+#include <coronet/blocking.hpp>
 #include <coronet/call.hpp>
 #include <coronet/net/node.hpp>
 #include <coronet/net/subprocess.hpp>
@@ -239,4 +240,55 @@ TEST_CASE("cluster: a member SIGKILLed leaves the membership at once",
 TEST_CASE("cluster: a member SIGSTOPped leaves after the connection timeout",
           "[discovery][net][processes]") {
     CHECK(lose_member_by("SIGSTOP") == "node_down gamma | terminated by signal 9 (SIGKILL)");
+}
+
+// ---------------------------------------------------------------- names across the cluster
+
+namespace {
+
+/// Claims `name` for itself on its node's cluster; then reports the claim
+/// and where locate finds the name (waiting for the other claim first).
+task<std::string> claimant(cluster* cl, std::string name, std::promise<void>* claimed,
+                           std::shared_future<void> both) {
+    const bool won = co_await cl->register_name(name, self().id(), 5s);
+    claimed->set_value();
+    co_await run_blocking([both] { both.wait(); });
+    auto holder = co_await cl->locate(name, 5s);
+    std::string out = won ? "won" : "lost";
+    if (holder) out += holder->node == self().id().node ? ", held here" : ", held there";
+    if (won) (void)co_await self().receive<int>(2s);  // (holds it while the other looks)
+    co_return out;
+}
+
+}  // namespace
+
+TEST_CASE("cluster: two nodes claim one name at once, and exactly one holds it",
+          "[discovery][net]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    auto na = net::node::start(a);
+    auto nb = net::node::start(b);
+    REQUIRE(na->connect("127.0.0.1", nb->port()));
+    auto ca = cluster::start(*na);
+    auto cb = cluster::start(*nb);
+    std::promise<void> pa, pb;
+    std::promise<void> go;
+    std::shared_future<void> both = go.get_future().share();
+    auto ha = a.spawn(claimant, ca.get(), std::string("the-one-and-only"), &pa, both);
+    auto hb = b.spawn(claimant, cb.get(), std::string("the-one-and-only"), &pb, both);
+    std::thread tb([&] { b.run(); });
+    std::thread ta([&] { a.run(); });
+    pa.get_future().wait();
+    pb.get_future().wait();
+    go.set_value();
+    ta.join();
+    tb.join();
+    const std::string ra = ha.value();
+    const std::string rb = hb.value();
+    INFO("alpha: " << ra << "; beta: " << rb);
+    // Exactly one won, and both find the winner's process.
+    CHECK(((ra == "won, held here" && rb == "lost, held there") ||
+           (ra == "lost, held there" && rb == "won, held here")));
+    ca.reset();
+    cb.reset();
 }

@@ -66,6 +66,18 @@ class cluster {
     void subscribe(const pid& who);
     void unsubscribe(const pid& who);
 
+    /// Registers `name` for `p` (a process of this node) so that no member
+    /// holds it too: the name is registered here (NM-1: released when `p`
+    /// exits), then every member is asked whether it holds the name. True
+    /// when none does; false when one does (the local registration is
+    /// undone). Two members claiming one name at the same time: the one
+    /// with the lower node id (runtime::node_id) wins, the other gets
+    /// false; never both. A member that does not answer within `timeout`
+    /// counts as not holding it. Members that join later are not asked
+    /// (a partition that heals can leave two holders: see the notes).
+    /// Inside a process; **suspends**.
+    [[nodiscard]] task<bool> register_name(std::string name, pid p, duration timeout);
+
     /// The process registered as `name` on this node, or else on a member
     /// (asked in name order, each answer ends that member's turn; one that
     /// does not answer uses up what is left of `timeout`); nullopt when no
