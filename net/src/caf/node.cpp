@@ -469,6 +469,23 @@ struct node::impl final : detail::remote_router {
         }
     }
 
+    /// A control request to the connected node `node_name`, answered with
+    /// a call_reply<R> (whereis, spawn_on, ask): `send(gateway, from)`
+    /// sends it. call_error noconnection when it is not connected or is
+    /// lost meanwhile, timeout when no answer comes.
+    template <class R, class Send>
+    task<R> control_call(std::string node_name, duration timeout, Send send) {
+        const std::optional<std::uint64_t> id = id_named(node_name);
+        if (!id)
+            throw call_error(call_errc::noconnection, "node " + node_name + " is not connected");
+        co_return co_await detail::call_with<R>(
+            detail::node_pid(*id),
+            [&](const reply_address& from) {
+                if (const caf::actor gw = gateway_of(*id)) send(gw, from);
+            },
+            timeout);
+    }
+
     // ------------------------------------------------ sending: batches and credits
 
     /// The flow state of the connected node `node_id`, or null.
@@ -1175,20 +1192,15 @@ std::vector<std::string> node::peers() const {
 }
 
 task<std::optional<pid>> node::whereis(std::string node_name, std::string name, duration timeout) {
-    const std::optional<std::uint64_t> id = p_->id_named(node_name);
-    if (!id) co_return std::nullopt;
     impl* p = p_.get();
     try {
-        const pid found = co_await detail::call_with<pid>(
-            detail::node_pid(*id),
-            [&](const reply_address& from) {
-                if (const caf::actor gw = p->gateway_of(*id))
-                    caf::send_as(p->gateway, gw, whereis_atom, name, from.alias,
-                                 pid_bytes(from.caller));
-            },
-            timeout);
+        const pid found = co_await p->control_call<pid>(
+            std::move(node_name), timeout, [&](const caf::actor& gw, const reply_address& from) {
+                caf::send_as(p->gateway, gw, whereis_atom, name, from.alias,
+                             pid_bytes(from.caller));
+            });
         if (found) co_return found;
-    } catch (const call_error&) {  // (lost, or no answer in time)
+    } catch (const call_error&) {  // (not connected, lost, or no answer in time)
     }
     co_return std::nullopt;
 }
@@ -1200,17 +1212,12 @@ void node::add_spawner(std::string function, spawner fn) {
 
 task<pid> node::spawn_encoded(std::string node_name, std::string function, std::string args,
                               duration timeout) {
-    const std::optional<std::uint64_t> id = p_->id_named(node_name);
-    if (!id) throw call_error(call_errc::noconnection, "node " + node_name + " is not connected");
     impl* p = p_.get();
-    const wire::spawn_result r = co_await detail::call_with<wire::spawn_result>(
-        detail::node_pid(*id),
-        [&](const reply_address& from) {
-            if (const caf::actor gw = p->gateway_of(*id))
-                caf::send_as(p->gateway, gw, spawn_atom, function, args, from.alias,
-                             pid_bytes(from.caller));
-        },
-        timeout);
+    const wire::spawn_result r = co_await p->control_call<wire::spawn_result>(
+        node_name, timeout, [&](const caf::actor& gw, const reply_address& from) {
+            caf::send_as(p->gateway, gw, spawn_atom, function, args, from.alias,
+                         pid_bytes(from.caller));
+        });
     if (!r.error.empty()) throw spawn_error("coronet spawn_on " + node_name + ": " + r.error);
     co_return r.spawned;
 }
@@ -1222,17 +1229,12 @@ void node::add_service(std::string name, service fn) {
 
 task<std::string> node::ask(std::string node_name, std::string service, std::string request,
                             duration timeout) {
-    const std::optional<std::uint64_t> id = p_->id_named(node_name);
-    if (!id) throw call_error(call_errc::noconnection, "node " + node_name + " is not connected");
     impl* p = p_.get();
-    const wire::ask_result r = co_await detail::call_with<wire::ask_result>(
-        detail::node_pid(*id),
-        [&](const reply_address& from) {
-            if (const caf::actor gw = p->gateway_of(*id))
-                caf::send_as(p->gateway, gw, ask_atom, service, request, from.alias,
-                             pid_bytes(from.caller));
-        },
-        timeout);
+    const wire::ask_result r = co_await p->control_call<wire::ask_result>(
+        node_name, timeout, [&](const caf::actor& gw, const reply_address& from) {
+            caf::send_as(p->gateway, gw, ask_atom, service, request, from.alias,
+                         pid_bytes(from.caller));
+        });
     if (!r.error.empty()) throw service_error("coronet ask " + node_name + ": " + r.error);
     co_return r.answer;
 }
