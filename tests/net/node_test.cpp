@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -567,9 +568,14 @@ task<std::string> flood(node* here, subprocess* sp, flood_state* st, int n) {
     if (!echo) co_return "not found";
     sp->kill(SIGSTOP);
     // (the stop is asynchronous: under load the peer could still take a
-    // few windows; wait until the kernel says it is stopped)
-    for (int i = 0; i < 1000 && !is_stopped(sp->pid()); ++i) co_await self().sleep(1ms);
-    if (!is_stopped(sp->pid())) co_return "the peer did not stop";
+    // few windows; wait until the kernel reports it stopped, without
+    // reaping anything: WNOWAIT)
+    const int child = sp->pid();
+    co_await run_blocking([child] {
+        siginfo_t si{};
+        ::waitid(P_PID, static_cast<id_t>(child), &si, WSTOPPED | WNOWAIT);
+    });
+    if (!is_stopped(child)) co_return "the peer did not stop";
     self().spawn(
         [](node* h, subprocess* s, flood_state* f) -> task<void> {
             co_await self().sleep(300ms);
