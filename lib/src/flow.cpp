@@ -60,9 +60,15 @@ bool worker::pause_throttled(process* p) {
         }
     } catch (...) {  // (out of memory: not paused)
     }
-    gate.reset();
-    --throttled;
+    drop_gate(p);
     return false;
+}
+
+void worker::drop_gate(process* p) noexcept {
+    if (!p->ext || !p->ext->gate) return;
+    p->ext->gate.reset();
+    p->ext->paused = false;
+    --throttled;
 }
 
 void worker::flush_remote() {

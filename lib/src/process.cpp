@@ -107,10 +107,7 @@ process* finalize_one(process* p) {
         p->root = {};
     }
     if (p->ext && p->ext->exit_hooks) run_exit_hooks(p);  // e.g. topic subscriptions
-    if (p->ext && p->ext->gate) {                         // (paused by a flow gate: no more)
-        p->ext->gate.reset();
-        --w.throttled;
-    }
+    w.drop_gate(p);                                       // (paused by a flow gate: no more)
     free_mailbox(p);
     w.disarm(&p->timer);
     p->state = pstate::exited;

@@ -2,7 +2,6 @@
 
 #include "internal/worker.hpp"
 
-#include <utility>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -161,9 +160,9 @@ void worker::dispatch(message* m) {
         if (process* p = table.find(m->target_slot, m->target)) resume_local(p);
     } else if (is_signal<sig_unthrottle>(m)) {
         if (process* p = table.find(m->target_slot, m->target); p && p->ext && p->ext->gate) {
-            p->ext->gate.reset();
-            --throttled;
-            if (std::exchange(p->ext->paused, false)) make_runnable(p);
+            const bool paused = p->ext->paused;
+            drop_gate(p);
+            if (paused) make_runnable(p);
         }
     } else if (is_signal<sig_watch>(m)) {
         auto& s = signal_data<sig_watch>(m);
@@ -346,10 +345,7 @@ void worker::destroy_frame(process* p) {
     p->take_pending = false;  // its receive_wait goes with the frame
     p->waiting = wait_kind::none;
     if (p->ext && !p->ext->held_locks.empty()) release_held_locks(p);  // abandoned
-    if (p->ext && p->ext->gate) {  // (paused by a flow gate: no more)
-        p->ext->gate.reset();
-        --throttled;
-    }
+    drop_gate(p);  // (paused by a flow gate: no more)
     if (p->root) {
         current = p;
         p->root.destroy();

@@ -113,6 +113,10 @@ class worker {
     bool draining_cancels = false;
     bool drop_sends = false;  // a killed frame is being destroyed: its sends are dropped (LT-5)
 
+    /// `p` is no longer held by its flow gate (opened, or `p` ends). Owner
+    /// thread only.
+    void drop_gate(process* p) noexcept;
+
   private:
     std::uint64_t drain_inbox();
     std::uint64_t fire_timers();
@@ -122,6 +126,7 @@ class worker {
     /// A throttled process about to resume: true when its flow gate is
     /// still closed (it is then paused, not resumed, until the gate opens).
     bool pause_throttled(process* p);
+
     /// Lets the router send what this worker routed (remote_router::flush).
     void flush_remote();
 
