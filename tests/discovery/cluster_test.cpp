@@ -4,9 +4,7 @@
 
 #include <coronet/discovery/cluster.hpp>
 
-#include <poll.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <future>
@@ -23,6 +21,8 @@
 #include <coronet/self.hpp>
 
 #include "test_runtime.hpp"
+
+#include "../net/test_peer.hpp"
 
 namespace {
 
@@ -179,23 +179,6 @@ TEST_CASE("cluster: nodes that know only a seed find each other (full mesh)", "[
 // ---------------------------------------------------------------- a member in another process
 
 namespace {
-
-/// Starts coronet_test_node as `name` (before this program's node: see
-/// tests/net/node_test.cpp) and reads its port.
-std::pair<net::subprocess, std::uint16_t> start_peer(const std::string& name) {
-    auto sp = net::subprocess::start(CORONET_TEST_NODE, {name});
-    REQUIRE(sp);
-    std::string line;
-    char ch = 0;
-    pollfd pfd{sp->out().native_handle(), POLLIN, 0};
-    while (line.size() < 100) {
-        REQUIRE(::poll(&pfd, 1, 20000) == 1);
-        if (::read(pfd.fd, &ch, 1) != 1 || ch == '\n') break;
-        line += ch;
-    }
-    REQUIRE(line.rfind("PORT ", 0) == 0);
-    return {std::move(*sp), static_cast<std::uint16_t>(std::stoi(line.substr(5)))};
-}
 
 /// Waits for gamma's node_up, does `how` to it, and waits for its
 /// node_down: what came, and after how long.

@@ -6,7 +6,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -33,6 +32,7 @@
 
 #include "net_test_helpers.hpp"
 #include "node_test_messages.hpp"
+#include "test_peer.hpp"
 
 namespace nodetest {
 
@@ -217,26 +217,17 @@ TEST_CASE(
 
 namespace {
 
-/// Starts coronet_test_node as `name` and reads the port it listens on.
-/// Started before this program's node: when the test node was started by
-/// a process after node::start, ~actor_system of this program's node hung
-/// (all CAF threads gone, actor_system::detached_actors() == 2) once the
-/// child had exited or been killed. Not understood yet; a plain
-/// posix_spawn, or subprocess::start, with a CAF system running does not
-/// hang on its own (see the issue 7 notes).
-std::pair<subprocess, std::uint16_t> start_peer(const std::string& name) {
-    auto sp = subprocess::start(CORONET_TEST_NODE, {name});
-    REQUIRE(sp);
-    std::string line;
-    char c = 0;
-    pollfd pfd{sp->out().native_handle(), POLLIN, 0};
-    while (line.size() < 100) {
-        REQUIRE(::poll(&pfd, 1, 20000) == 1);
-        if (::read(pfd.fd, &c, 1) != 1 || c == '\n') break;
-        line += c;
-    }
-    REQUIRE(line.rfind("PORT ", 0) == 0);
-    return {std::move(*sp), static_cast<std::uint16_t>(std::stoi(line.substr(5)))};
+/// Runs `fn(node, peer, args...)` as a process of node "alpha", connected
+/// to a coronet_test_node "gamma": its value.
+template <class Fn, class... Args>
+auto against_peer(Fn fn, Args... args) {
+    auto [sp, port] = start_peer("gamma");
+    runtime a(named("alpha"));
+    auto na = node::start(a);
+    REQUIRE(na->connect("127.0.0.1", port));
+    auto h = a.spawn(fn, na.get(), &sp, args...);
+    a.run();
+    return h.value();
 }
 
 /// Pings the peer's echo, monitors its victim, then does `to_peer` to the
@@ -275,13 +266,7 @@ task<std::string> lose_peer(node* here, subprocess* sp, std::string how) {
 }
 
 std::string lose_peer_by(const std::string& how) {
-    auto [sp, port] = start_peer("gamma");
-    runtime a(named("alpha"));
-    auto na = node::start(a);
-    REQUIRE(na->connect("127.0.0.1", port));
-    auto h = a.spawn(lose_peer, na.get(), &sp, how);
-    a.run();
-    return h.value();
+    return against_peer(lose_peer, how);
 }
 
 }  // namespace
@@ -331,13 +316,7 @@ task<std::string> undecodable(node* here, subprocess* sp) {
 
 TEST_CASE("node: a message the receiving node cannot decode is dropped with a log line there",
           "[net][node][processes]") {
-    auto [sp, port] = start_peer("gamma");
-    runtime a(named("alpha"));
-    auto na = node::start(a);
-    REQUIRE(na->connect("127.0.0.1", port));
-    auto h = a.spawn(undecodable, na.get(), &sp);
-    a.run();
-    const std::string got = h.value();
+    const std::string got = against_peer(undecodable);
     CHECK(got.rfind("pong: after | exited with code 0 | ", 0) == 0);
     CHECK(got.find("coronet node: dropped a message: coronet wire: no message type is registered "
                    "as \"coronet.test.node.unknown\" here") != std::string::npos);
@@ -530,13 +509,7 @@ task<std::string> kill_linked_peer(node* here, subprocess* sp) {
 
 TEST_CASE("node: a SIGKILLed node ends links (noconnection) and pending calls at once",
           "[net][node][processes]") {
-    auto [sp, port] = start_peer("gamma");
-    runtime a(named("alpha"));
-    auto na = node::start(a);
-    REQUIRE(na->connect("127.0.0.1", port));
-    auto h = a.spawn(kill_linked_peer, na.get(), &sp);
-    a.run();
-    CHECK(h.value() ==
+    CHECK(against_peer(kill_linked_peer) ==
           "reply: sync; hello me; link: noconnection; pending call: noconnection | terminated by "
           "signal 9 (SIGKILL)");
 }
