@@ -31,8 +31,12 @@
 #include <caf/io/all.hpp>
 
 #include "bench_report.hpp"
+#include "caf_bench_util.hpp"
 
 namespace {
+
+using bench::elapsed_ns;
+using bench::exit_guard;
 
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using port_atom = caf::atom_constant<caf::atom("port")>;
@@ -44,20 +48,6 @@ using caf::io::connection_handle;
 /// Bound on the driver's waits: a broker that died fails the run instead of
 /// hanging it.
 constexpr auto io_timeout = std::chrono::seconds(30);
-
-double elapsed_ns(io_clock::time_point t0, io_clock::time_point t1) {
-    return std::chrono::duration<double, std::nano>(t1 - t0).count();
-}
-
-/// Sends a broker an exit when the driver leaves the run (also by an
-/// exception), so that ~actor_system, which waits for every actor, returns.
-struct exit_guard {
-    caf::actor a;
-    explicit exit_guard(caf::actor x) : a(std::move(x)) {}
-    exit_guard(const exit_guard&) = delete;
-    exit_guard& operator=(const exit_guard&) = delete;
-    ~exit_guard() { caf::anon_send_exit(a, caf::exit_reason::user_shutdown); }
-};
 
 /// Opens the server broker's doorman on 127.0.0.1 with a port the kernel
 /// picks, and tells `driver` the port (0: it failed). Not

@@ -54,27 +54,17 @@
 
 #include "bench_certs.hpp"
 #include "bench_report.hpp"
+#include "caf_bench_util.hpp"
 
 namespace {
+
+using bench::elapsed_ns;
+using bench::exit_guard;
 
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 
 using bench::remote_clock;
-
-double elapsed_ns(remote_clock::time_point t0, remote_clock::time_point t1) {
-    return std::chrono::duration<double, std::nano>(t1 - t0).count();
-}
-
-/// Sends an actor an exit when the run leaves its scope (also by an
-/// exception), so that ~actor_system, which waits for every actor, returns.
-struct exit_guard {
-    caf::actor a;
-    explicit exit_guard(caf::actor x) : a(std::move(x)) {}
-    exit_guard(const exit_guard&) = delete;
-    exit_guard& operator=(const exit_guard&) = delete;
-    ~exit_guard() { caf::anon_send_exit(a, caf::exit_reason::user_shutdown); }
-};
 
 /// Waits for a `done` of the run's actors, at most `timeout`.
 void await_done(caf::scoped_actor& self, const char* bench, std::chrono::seconds timeout) {
