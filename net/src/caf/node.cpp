@@ -495,12 +495,13 @@ struct node::impl final : detail::remote_router {
         return it == peers.end() ? nullptr : it->second.flow;
     }
 
-    /// Appends one record for `node_id` to the calling worker's batch (a
-    /// plain thread's record goes at once); `body` writes it. Counts it
-    /// against the peer's window, and pauses the sending process when the
-    /// window is full.
+    /// Appends one record for `node_id` (connected: `flow` is its flow) to
+    /// the calling worker's batch (a plain thread's record goes at once);
+    /// `body` writes it. Counts it against the peer's window, and pauses
+    /// the sending process when the window is full.
     template <class Body>
-    void emit(std::uint64_t node_id, rec kind, Body&& body) {
+    void emit(std::uint64_t node_id, const std::shared_ptr<peer_flow>& flow, rec kind,
+              Body&& body) {
         const int w = detail::current_worker_index(rt);
         std::string single;
         std::string& buf = w >= 0 ? outs[static_cast<std::size_t>(w)][node_id] : single;
@@ -524,18 +525,16 @@ struct node::impl final : detail::remote_router {
         for (int b = 0; b < 4; ++b)
             buf[start + 1 + static_cast<std::size_t>(b)] =
                 static_cast<char>((len >> (8 * b)) & 0xff);
-        if (const auto flow = flow_of(node_id)) {
-            const std::size_t now = flow->outstanding.fetch_add(len + 5) + len + 5;
-            if (now > options.send_window && !no_pause) {
-                if (!flow->gate->closed()) pauses.fetch_add(1, std::memory_order_relaxed);
-                flow->gate->close();
-                // An ack (or the node's loss) may have come between the add
-                // and the close, and found the gate open: look again.
-                if (flow->dead.load() || flow->outstanding.load() <= options.send_window / 2)
-                    flow->gate->open(rt);
-                else
-                    detail::throttle_current(flow->gate);
-            }
+        const std::size_t now = flow->outstanding.fetch_add(len + 5) + len + 5;
+        if (now > options.send_window && !no_pause) {
+            if (!flow->gate->closed()) pauses.fetch_add(1, std::memory_order_relaxed);
+            flow->gate->close();
+            // An ack (or the node's loss) may have come between the add and
+            // the close, and found the gate open: look again.
+            if (flow->dead.load() || flow->outstanding.load() <= options.send_window / 2)
+                flow->gate->open(rt);
+            else
+                detail::throttle_current(flow->gate);
         }
         if (w < 0 || buf.size() >= batch_bytes) send_batch(node_id, buf);
     }
@@ -576,7 +575,8 @@ struct node::impl final : detail::remote_router {
                 if (m) detail::free_message(m);
             }
         } own{m};
-        if (!gateway_of(to.node)) {
+        const auto flow = flow_of(to.node);  // (one look-up per message)
+        if (!flow) {
             if (!m->type->encode) {  // (not_serializable: the sender's error comes first)
                 std::string unused;
                 encode_message(*m, unused);
@@ -584,7 +584,7 @@ struct node::impl final : detail::remote_router {
             detail::deliver_remote(rt, to, std::exchange(own.m, nullptr));  // a dead letter
             return;
         }
-        emit(to.node, rec::msg, [&](wire_writer& out) {
+        emit(to.node, flow, rec::msg, [&](wire_writer& out) {
             wire_write(out, to);
             encode_message(*m, out.buffer());
         });
@@ -592,14 +592,14 @@ struct node::impl final : detail::remote_router {
 
     // remote_router, monitors: worker threads.
     void monitor(const pid& target, const pid& watcher, std::uint64_t id) override {
-        caf::actor gw;
+        std::shared_ptr<peer_flow> flow;
         {
             // The lookup and the insert under one lock with node_lost.
             const std::lock_guard lock(watches_m);
-            gw = gateway_of(target.node);
-            if (gw) watches[target.node].insert(watch{watcher, id, target});
+            flow = flow_of(target.node);
+            if (flow) watches[target.node].insert(watch{watcher, id, target});
         }
-        if (!gw) {
+        if (!flow) {
             detail::deliver_remote_down(
                 rt, watcher, id, target,
                 exit_reason{exit_kind::noconnection, nullptr, "its node is not connected"});
@@ -607,7 +607,7 @@ struct node::impl final : detail::remote_router {
         }
         // (a monitor of the node itself stays here: it only waits for a loss)
         if (target.serial != detail::node_serial)
-            emit(target.node, rec::monitor, [&](wire_writer& out) {
+            emit(target.node, flow, rec::monitor, [&](wire_writer& out) {
                 wire_write(out, target);
                 wire_write(out, watcher);
                 out.integer(id);
@@ -620,8 +620,10 @@ struct node::impl final : detail::remote_router {
             if (auto it = watches.find(target.node); it != watches.end())
                 it->second.erase(watch{watcher, id, target});
         }
-        if (target.serial == detail::node_serial || !gateway_of(target.node)) return;
-        emit(target.node, rec::demonitor, [&](wire_writer& out) {
+        if (target.serial == detail::node_serial) return;
+        const auto flow = flow_of(target.node);
+        if (!flow) return;
+        emit(target.node, flow, rec::demonitor, [&](wire_writer& out) {
             wire_write(out, target);
             wire_write(out, watcher);
             out.integer(id);
@@ -631,8 +633,9 @@ struct node::impl final : detail::remote_router {
     void down(const pid& watcher, std::uint64_t id, const pid& who,
               const exit_reason& reason) override {
         // (a watcher whose node is gone learns of it there: nothing to send)
-        if (!gateway_of(watcher.node)) return;
-        emit(watcher.node, rec::down, [&](wire_writer& out) {
+        const auto flow = flow_of(watcher.node);
+        if (!flow) return;
+        emit(watcher.node, flow, rec::down, [&](wire_writer& out) {
             wire_write(out, watcher);
             out.integer(id);
             wire_write(out, who);
@@ -642,19 +645,19 @@ struct node::impl final : detail::remote_router {
 
     // remote_router, links: worker threads.
     void link(const pid& target, const pid& from) override {
-        caf::actor gw;
+        std::shared_ptr<peer_flow> flow;
         {
             const std::lock_guard lock(watches_m);  // (as monitor: no loss in between)
-            gw = gateway_of(target.node);
-            if (gw) links[target.node].insert({from, target});
+            flow = flow_of(target.node);
+            if (flow) links[target.node].insert({from, target});
         }
-        if (!gw) {
+        if (!flow) {
             detail::deliver_remote_exit(
                 rt, from, target,
                 exit_reason{exit_kind::noconnection, nullptr, "its node is not connected"}, true);
             return;
         }
-        emit(target.node, rec::link, [&](wire_writer& out) {
+        emit(target.node, flow, rec::link, [&](wire_writer& out) {
             wire_write(out, target);
             wire_write(out, from);
         });
@@ -662,8 +665,9 @@ struct node::impl final : detail::remote_router {
 
     void unlink(const pid& target, const pid& from) override {
         forget_link(from, target);
-        if (!gateway_of(target.node)) return;
-        emit(target.node, rec::unlink, [&](wire_writer& out) {
+        const auto flow = flow_of(target.node);
+        if (!flow) return;
+        emit(target.node, flow, rec::unlink, [&](wire_writer& out) {
             wire_write(out, target);
             wire_write(out, from);
         });
@@ -673,8 +677,9 @@ struct node::impl final : detail::remote_router {
               bool via_link) override {
         if (via_link) forget_link(from, target);
         // (a target whose node is gone learns of it there: nothing to send)
-        if (!gateway_of(target.node)) return;
-        emit(target.node, rec::exit, [&](wire_writer& out) {
+        const auto flow = flow_of(target.node);
+        if (!flow) return;
+        emit(target.node, flow, rec::exit, [&](wire_writer& out) {
             wire_write(out, target);
             wire_write(out, from);
             write_reason(out, reason);
