@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
 #include <sstream>
 
 #include "internal/blocking_pool.hpp"
@@ -209,6 +210,16 @@ bool runtime::register_name(std::string name, const pid& p) {
 }
 std::optional<pid> runtime::whereis(std::string_view name) const {
     return detail::whereis_impl(*impl_, name);
+}
+std::vector<std::pair<std::string, pid>> runtime::registered_names() const {
+    std::vector<std::pair<std::string, pid>> out;
+    {
+        const std::lock_guard lk(impl_->names_m);
+        out.assign(impl_->names.begin(), impl_->names.end());
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
 }
 
 void runtime::resume(const pid& target) {

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "coronet/blocking.hpp"
 #include "coronet/code_registry.hpp"
@@ -116,6 +118,9 @@ class runtime {
     bool register_name(std::string name, const pid& p);
     /// The pid registered as `name`, if any (any thread).
     std::optional<pid> whereis(std::string_view name) const;
+    /// Every registered name of this node with its holder, sorted by name
+    /// (any thread; a snapshot).
+    std::vector<std::pair<std::string, pid>> registered_names() const;
     /// Sends to the process registered as `name` (dead letter if none).
     template <class Msg>
     void send(std::string_view name, Msg&& msg) {
