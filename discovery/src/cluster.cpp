@@ -30,6 +30,10 @@ namespace {
 
 constexpr const char* status_service = "coronet.status";
 constexpr const char* claim_service = "coronet.names.claim";
+constexpr const char* list_service = "coronet.names.list";
+constexpr const char* bind_service = "coronet.names.bind";
+/// How long a heal waits for a new member's names.
+constexpr duration heal_timeout = std::chrono::seconds(2);
 
 double cpu_seconds() noexcept {
     rusage u{};
@@ -138,6 +142,8 @@ struct cluster::impl {
     std::vector<std::string> peers;  ///< connected members, sorted (under m)
     std::vector<pid> subscribers;    ///< (under m)
 
+    std::weak_ptr<impl> self_ref;  ///< (for the heal processes)
+
     impl(net::node& n, cluster_options o) : node(n), rt(n.runtime_of()), options(o) {}
 
     /// Names this node is claiming now (register_name in progress), and
@@ -167,6 +173,36 @@ struct cluster::impl {
         return rt.whereis(name) ? "taken" : "free";
     }
 
+    /// A member asks for this node's names (heal): [node id][names].
+    std::string on_list() const {
+        std::vector<std::string> names;
+        for (auto& [name, holder] : rt.registered_names()) names.push_back(std::move(name));
+        std::string out;
+        wire_writer w(out);
+        wire_write(w, rt.node_id());
+        wire_write(w, names);
+        return out;
+    }
+
+    /// A member binds a name to a process of this node (remote children of
+    /// its supervisors): "ok", "taken", or "gone" (not a live process here).
+    std::string on_bind(std::string_view request) {
+        wire_reader r(request);
+        std::string name;
+        pid p;
+        wire_read(r, name);
+        wire_read(r, p);
+        if (auto holder = rt.whereis(name)) return *holder == p ? "ok" : "taken";
+        return rt.register_name(std::move(name), p) ? "ok" : "gone";
+    }
+
+    // Heals: a process per new member compares names (see heal_names).
+    std::mutex heal_m;
+    std::condition_variable heal_cv;
+    bool closed = false;           ///< ~cluster began (under heal_m)
+    int healing = 0;               ///< heals inside their ask (under heal_m)
+    std::uint64_t names_lost = 0;  ///< (under heal_m)
+
     node_status status_now() const {
         const std::lock_guard lock(status_m);
         return latest;
@@ -189,6 +225,62 @@ struct cluster::impl {
             else
                 rt.send(s, node_down{name});
         }
+        if (up) {
+            spawn_options o;
+            o.isolated = true;
+            std::weak_ptr<impl> me = self_ref;
+            rt.spawn_opt(o, heal_names, std::move(me), name);
+        }
+    }
+
+    /// A member came (up, or back after a partition): names both hold go
+    /// to the node with the lower id; here, each name this node loses is
+    /// released and its holder gets name_lost. The member does the same
+    /// on its side, so the two agree without a further round.
+    static task<void> heal_names(std::weak_ptr<impl> weak, std::string peer) {
+        std::shared_ptr<impl> c = weak.lock();
+        if (!c) co_return;
+        {
+            const std::lock_guard lock(c->heal_m);
+            if (c->closed) co_return;
+            ++c->healing;
+        }
+        struct done_healing {
+            impl& c;
+            ~done_healing() {
+                {
+                    const std::lock_guard lock(c.heal_m);
+                    --c.healing;
+                }
+                c.heal_cv.notify_all();
+            }
+        } guard{*c};
+        std::string bytes;
+        try {
+            bytes = co_await c->node.ask(peer, list_service, {}, heal_timeout);
+        } catch (const std::exception&) {  // (gone again, or no cluster there: nothing to heal)
+            co_return;
+        }
+        std::uint64_t peer_id = 0;
+        std::vector<std::string> names;
+        try {
+            wire_reader r(bytes);
+            wire_read(r, peer_id);
+            wire_read(r, names);
+        } catch (const wire_error&) {
+            co_return;
+        }
+        if (peer_id >= c->rt.node_id()) co_return;  // (this node keeps what both hold)
+        for (const std::string& name : names) {
+            const std::optional<pid> holder = c->rt.whereis(name);
+            if (!holder) continue;
+            (void)unregister_name(name);
+            {
+                const std::lock_guard lock(c->heal_m);
+                ++c->names_lost;
+            }
+            c->rt.send(*holder, name_lost{name, peer});
+        }
     }
 };
 
@@ -196,10 +288,13 @@ std::unique_ptr<cluster> cluster::start(net::node& n, cluster_options options) {
     if (options.status_period <= duration::zero())
         throw std::invalid_argument("coronet cluster: status_period must be positive");
     auto p = std::make_shared<impl>(n, options);
+    p->self_ref = p;
     p->measure();
     p->join_what_we_heard_of();  // (the seeds, now)
     p->measurer = std::thread([raw = p.get()] { raw->measure_loop(); });
     n.add_service(claim_service, [p](std::string_view req) { return p->on_claim(req); });
+    n.add_service(list_service, [p](std::string_view) { return p->on_list(); });
+    n.add_service(bind_service, [p](std::string_view req) { return p->on_bind(req); });
     n.add_service(status_service, [p](std::string_view) {
         std::string out;
         wire_writer w(out);
@@ -231,6 +326,15 @@ cluster::~cluster() {
     p_->node.unwatch_peers(p_->watch_id);
     p_->node.add_service(status_service, nullptr);
     p_->node.add_service(claim_service, nullptr);
+    p_->node.add_service(list_service, nullptr);
+    p_->node.add_service(bind_service, nullptr);
+    {
+        // Heals under way finish their ask (at most heal_timeout); those
+        // not started yet see `closed` and do nothing.
+        std::unique_lock lock(p_->heal_m);
+        p_->closed = true;
+        p_->heal_cv.wait(lock, [&] { return p_->healing == 0; });
+    }
     {
         const std::lock_guard lock(p_->status_m);
         p_->stopping = true;
@@ -287,6 +391,25 @@ task<bool> cluster::register_name(std::string name, pid p, duration timeout) {
         co_return false;
     }
     co_return true;
+}
+
+task<bool> cluster::bind_name(std::string node, std::string name, pid p, duration timeout) {
+    if (node == p_->node.name()) {
+        if (auto holder = p_->rt.whereis(name)) co_return *holder == p;
+        co_return p_->rt.register_name(std::move(name), p);
+    }
+    std::string request;
+    wire_writer w(request);
+    wire_write(w, name);
+    wire_write(w, p);
+    const std::string answer =
+        co_await p_->node.ask(std::move(node), bind_service, std::move(request), timeout);
+    co_return answer == "ok";
+}
+
+std::uint64_t cluster::names_lost() const {
+    const std::lock_guard lock(p_->heal_m);
+    return p_->names_lost;
 }
 
 node_status cluster::status() const {

@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 #include <coronet/blocking.hpp>
 #include <coronet/call.hpp>
+#include <coronet/names.hpp>
 #include <coronet/net/node.hpp>
 #include <coronet/net/subprocess.hpp>
 #include <coronet/receive.hpp>
@@ -274,6 +275,58 @@ TEST_CASE("cluster: two nodes claim one name at once, and exactly one holds it",
     // Exactly one won, and both find the winner's process.
     CHECK(((ra == "won, held here" && rb == "lost, held there") ||
            (ra == "lost, held there" && rb == "won, held here")));
+    ca.reset();
+    cb.reset();
+}
+
+namespace {
+
+/// Holds a name until told (an int) or until it loses it to another node:
+/// then where the cluster finds the name.
+task<std::string> name_holder(cluster* cl, std::promise<void>* lost) {
+    std::optional<name_lost> l;
+    co_await self().receive_any([&](name_lost m) { l = std::move(m); }, [](int) {});
+    if (!l) co_return "kept";
+    const bool released_here = !whereis(l->name).has_value();
+    auto holder = co_await cl->locate(l->name, 5s);
+    lost->set_value();  // (then the winner lets go of it)
+    co_return "lost " + l->name + " to " + l->winner + (released_here ? ", released here" : "") +
+        (holder && holder->node != self().id().node ? ", found there" : ", not found there");
+}
+
+}  // namespace
+
+TEST_CASE("cluster: a partition heals, and a name both sides hold stays with the lower id",
+          "[discovery][net]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    auto na = net::node::start(a);
+    auto nb = net::node::start(b);
+    auto ca = cluster::start(*na);
+    auto cb = cluster::start(*nb);
+    std::promise<void> lost;
+    auto ha = a.spawn(name_holder, ca.get(), &lost);
+    auto hb = b.spawn(name_holder, cb.get(), &lost);
+    // Apart, each node holds the name (no member to ask).
+    REQUIRE(a.register_name("leader", ha.id()));
+    REQUIRE(b.register_name("leader", hb.id()));
+    REQUIRE(na->connect("127.0.0.1", nb->port()));  // (the partition heals)
+    std::thread tb([&] { b.run(); });
+    std::thread ta([&] { a.run(); });
+    const bool someone_lost = lost.get_future().wait_for(10s) == std::future_status::ready;
+    a.send(ha.id(), 0);
+    b.send(hb.id(), 0);
+    ta.join();
+    tb.join();
+    REQUIRE(someone_lost);
+    const bool alpha_wins = a.node_id() < b.node_id();
+    INFO("alpha id " << a.node_id() << ", beta id " << b.node_id());
+    const std::string loser = "lost leader to " + std::string(alpha_wins ? "alpha" : "beta") +
+                              ", released here, found there";
+    CHECK(ha.value() == (alpha_wins ? "kept" : loser));
+    CHECK(hb.value() == (alpha_wins ? loser : "kept"));
+    CHECK((alpha_wins ? cb : ca)->names_lost() == 1);
+    CHECK((alpha_wins ? ca : cb)->names_lost() == 0);
     ca.reset();
     cb.reset();
 }

@@ -1,13 +1,9 @@
 #pragma once
 /// \file cluster.hpp
-/// A node's view of its cluster (issue 8, first part): who is a member,
-/// membership changes as messages, and `locate` of a registered name on
-/// any member.
-///
-/// Still to come (issue 8): names registered cluster-wide with a
-/// deterministic winner, peer discovery from seeds and authenticated UDP
-/// multicast, node status, remote supervision, coronet-node and
-/// coronet-ctl.
+/// A node's view of its cluster: who is a member (joined from seeds and
+/// gossip), membership changes as messages, names registered cluster-wide
+/// with a deterministic winner, `locate` of a name on any member, and each
+/// node's status.
 
 #include <cstdint>
 #include <memory>
@@ -73,10 +69,29 @@ class cluster {
     /// undone). Two members claiming one name at the same time: the one
     /// with the lower node id (runtime::node_id) wins, the other gets
     /// false; never both. A member that does not answer within `timeout`
-    /// counts as not holding it. Members that join later are not asked
-    /// (a partition that heals can leave two holders: see the notes).
+    /// counts as not holding it.
+    ///
+    /// A member that joins later (a partition healing) and holds one of
+    /// this node's names too: the name stays with the node of lower id;
+    /// the other node releases it, and its holder gets `name_lost` (and
+    /// goes on running). Both sides decide alike, each from the other's
+    /// list of names, asked when the member comes up. This covers every
+    /// name of the node's registry, also those registered with plain
+    /// coronet::register_name (which claims nothing: only this function
+    /// makes sure no connected member holds the name already).
     /// Inside a process; **suspends**.
     [[nodiscard]] task<bool> register_name(std::string name, pid p, duration timeout);
+
+    /// Binds `name` to `p`, a process of member `node` (this node too), in
+    /// that node's registry: a supervisor re-binding the name of a child
+    /// it restarted there. True when bound (or bound to `p` already);
+    /// false when the name is held by another process, or `p` is not a
+    /// live process of that node. Throws call_error (noconnection,
+    /// timeout). Inside a process; **suspends**.
+    [[nodiscard]] task<bool> bind_name(std::string node, std::string name, pid p, duration timeout);
+
+    /// Names this node released to members of lower id (heals).
+    std::uint64_t names_lost() const;
 
     /// The process registered as `name` on this node, or else on a member
     /// (asked in name order, each answer ends that member's turn; one that
