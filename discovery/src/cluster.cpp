@@ -407,6 +407,10 @@ task<bool> cluster::bind_name(std::string node, std::string name, pid p, duratio
     co_return answer == "ok";
 }
 
+net::node& cluster::node() const noexcept {
+    return p_->node;
+}
+
 std::uint64_t cluster::names_lost() const {
     const std::lock_guard lock(p_->heal_m);
     return p_->names_lost;

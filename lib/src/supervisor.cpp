@@ -119,7 +119,11 @@ class supervisor_run {
         }
         if (!p) co_return false;
         if (!k.spec.name.empty() && !register_name(k.spec.name, p)) {
-            err = "name '" + k.spec.name + "' is already registered";
+            err = p.node != self().id().node
+                      ? "name '" + k.spec.name +
+                            "': a child on another node is named by its factory "
+                            "(discovery::remote_spec::name), not by child_spec::name"
+                      : "name '" + k.spec.name + "' is already registered";
             coronet::exit(p, exit_reason{exit_kind::killed, nullptr, err});
             co_await self().receive_any(
                 guard([p](const exit_msg& m) { return m.from == p; }, [](const exit_msg&) {}));

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 #include <catch2/catch.hpp>
 #include <coronet/net/subprocess.hpp>
 
@@ -21,8 +22,11 @@ namespace coronet::test {
 /// child had exited or been killed. Not understood yet; a plain
 /// posix_spawn, or subprocess::start, with a CAF system running does not
 /// hang on its own (see the issue 7 notes).
-inline std::pair<net::subprocess, std::uint16_t> start_peer(const std::string& name) {
-    auto sp = net::subprocess::start(CORONET_TEST_NODE, {name});
+/// `extra`: more arguments ("cluster").
+inline std::pair<net::subprocess, std::uint16_t> start_peer(const std::string& name,
+                                                            std::vector<std::string> extra = {}) {
+    extra.insert(extra.begin(), name);
+    auto sp = net::subprocess::start(CORONET_TEST_NODE, extra);
     REQUIRE(sp);
     std::string line;
     char c = 0;

@@ -5,3 +5,4 @@
 #include "coronet/discovery/cluster.hpp"
 #include "coronet/discovery/membership.hpp"
 #include "coronet/discovery/status.hpp"
+#include "coronet/discovery/remote_child.hpp"

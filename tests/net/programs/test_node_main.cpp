@@ -1,12 +1,14 @@
 // coronet_test_node: a node in a process of its own, for the multi-process
 // node tests (tests/net/node_test.cpp), which start it as a subprocess.
 //
-//   coronet_test_node <node name>
+//   coronet_test_node <node name> [cluster]
 //
 // Prints "PORT <n>" (the port it listens on, 127.0.0.1) on stdout, then
 // serves: "echo" answers every ping with a pong and every call with a
 // reply, "victim" waits; other nodes may spawn "greeter" (pid, text). It ends
-// cleanly (exit 0) when its standard input closes; the tests also SIGKILL
+// cleanly (exit 0) when its standard input closes; with "cluster" it runs
+// a discovery::cluster too (names, status) and offers "sv_worker" (the
+// remote supervision tests); the tests also SIGKILL
 // and SIGSTOP it. It bounds its own life to 60 s, so a test that forgets it
 // leaves nothing behind for long.
 
@@ -17,11 +19,13 @@
 #include <string>
 #include <thread>
 #include <coronet/call.hpp>
+#include <coronet/discovery/cluster.hpp>
 #include <coronet/names.hpp>
 #include <coronet/net/node.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 
+#include "../../discovery/sv_worker.hpp"
 #include "../node_test_messages.hpp"
 
 using namespace std::chrono_literals;
@@ -51,8 +55,9 @@ task<void> victim() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: %s <node name>\n", argv[0]);
+    const bool with_cluster = argc == 3 && std::string(argv[2]) == "cluster";
+    if (argc != 2 && !with_cluster) {
+        std::fprintf(stderr, "usage: %s <node name> [cluster]\n", argv[0]);
         return 2;
     }
     runtime_config cfg;
@@ -61,6 +66,9 @@ int main(int argc, char** argv) {
     runtime rt(cfg);
     auto n = net::node::start(rt);
     n->add_spawnable("greeter", &greeter);
+    n->add_spawnable("sv_worker", &coronet::test::sv_worker);
+    std::unique_ptr<discovery::cluster> cl;
+    if (with_cluster) cl = discovery::cluster::start(*n);
     auto e = rt.spawn(echo);
     auto v = rt.spawn(victim);
     rt.register_name("echo", e.id());
@@ -80,6 +88,7 @@ int main(int argc, char** argv) {
     });
     rt.run();
     watch.join();
+    cl.reset();
     n.reset();
     std::printf("STOPPED\n");
     return 0;

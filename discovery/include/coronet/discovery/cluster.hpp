@@ -90,6 +90,9 @@ class cluster {
     /// timeout). Inside a process; **suspends**.
     [[nodiscard]] task<bool> bind_name(std::string node, std::string name, pid p, duration timeout);
 
+    /// The node this cluster follows.
+    net::node& node() const noexcept;
+
     /// Names this node released to members of lower id (heals).
     std::uint64_t names_lost() const;
 
