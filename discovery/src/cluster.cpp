@@ -32,6 +32,7 @@ constexpr const char* status_service = "coronet.status";
 constexpr const char* claim_service = "coronet.names.claim";
 constexpr const char* list_service = "coronet.names.list";
 constexpr const char* bind_service = "coronet.names.bind";
+constexpr const char* topics_service = "coronet.topics.find";
 /// How long a heal waits for a new member's names.
 constexpr duration heal_timeout = std::chrono::seconds(2);
 
@@ -196,6 +197,17 @@ struct cluster::impl {
         return rt.register_name(std::move(name), p) ? "ok" : "gone";
     }
 
+    /// Topics shared from this node: name -> wire type.
+    std::mutex topics_m;
+    std::map<std::string, std::string, std::less<>> topics;  ///< (under topics_m)
+
+    /// Another member looks for a topic: its wire type, or "" (not shared).
+    std::string on_find_topic(std::string_view name) {
+        const std::lock_guard lock(topics_m);
+        const auto it = topics.find(name);
+        return it == topics.end() ? std::string() : it->second;
+    }
+
     // Heals: a process per new member compares names (see heal_names).
     std::mutex heal_m;
     std::condition_variable heal_cv;
@@ -295,6 +307,7 @@ std::unique_ptr<cluster> cluster::start(net::node& n, cluster_options options) {
     n.add_service(claim_service, [p](std::string_view req) { return p->on_claim(req); });
     n.add_service(list_service, [p](std::string_view) { return p->on_list(); });
     n.add_service(bind_service, [p](std::string_view req) { return p->on_bind(req); });
+    n.add_service(topics_service, [p](std::string_view req) { return p->on_find_topic(req); });
     n.add_service(status_service, [p](std::string_view) {
         std::string out;
         wire_writer w(out);
@@ -328,6 +341,7 @@ cluster::~cluster() {
     p_->node.add_service(claim_service, nullptr);
     p_->node.add_service(list_service, nullptr);
     p_->node.add_service(bind_service, nullptr);
+    p_->node.add_service(topics_service, nullptr);
     {
         // Heals under way finish their ask (at most heal_timeout); those
         // not started yet see `closed` and do nothing.
@@ -405,6 +419,38 @@ task<bool> cluster::bind_name(std::string node, std::string name, pid p, duratio
     const std::string answer =
         co_await p_->node.ask(std::move(node), bind_service, std::move(request), timeout);
     co_return answer == "ok";
+}
+
+void cluster::share_topic_name(std::string_view name, std::string_view wire_type) {
+    const std::lock_guard lock(p_->topics_m);
+    if (wire_type.empty()) {
+        if (auto it = p_->topics.find(name); it != p_->topics.end()) p_->topics.erase(it);
+    } else {
+        p_->topics.insert_or_assign(std::string(name), std::string(wire_type));
+    }
+}
+
+task<std::optional<std::pair<std::string, std::string>>> cluster::find_shared_topic(
+    std::string name, duration timeout) {
+    impl& p = *p_;
+    std::vector<std::string> asked;
+    {
+        const std::lock_guard lock(p.m);
+        asked = p.peers;
+    }
+    const time_point until = self().now() + timeout;
+    for (const std::string& peer : asked) {
+        const duration left = until - self().now();
+        if (left <= duration::zero()) break;
+        std::string wire;
+        try {
+            wire = co_await p.node.ask(peer, topics_service, name, left);
+        } catch (const std::exception&) {  // (gone, or no cluster there)
+            continue;
+        }
+        if (!wire.empty()) co_return std::make_pair(peer, std::move(wire));
+    }
+    co_return std::nullopt;
 }
 
 net::node& cluster::node() const noexcept {

@@ -6,3 +6,4 @@
 #include "coronet/discovery/membership.hpp"
 #include "coronet/discovery/status.hpp"
 #include "coronet/discovery/remote_child.hpp"
+#include "coronet/discovery/shared_topic.hpp"

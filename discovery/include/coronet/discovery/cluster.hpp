@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "coronet/discovery/membership.hpp"
@@ -89,6 +91,16 @@ class cluster {
     /// live process of that node. Throws call_error (noconnection,
     /// timeout). Inside a process; **suspends**.
     [[nodiscard]] task<bool> bind_name(std::string node, std::string name, pid p, duration timeout);
+
+    /// Topics across the cluster (shared_topic.hpp): records that topic
+    /// `name` of wire type `wire_type` is shared from this node (an empty
+    /// `wire_type` removes it); any thread.
+    void share_topic_name(std::string_view name, std::string_view wire_type);
+    /// The first member (in name order) that shared a topic `name`, and
+    /// the topic's wire type; nullopt when none did within `timeout`.
+    /// Inside a process; **suspends**.
+    [[nodiscard]] task<std::optional<std::pair<std::string, std::string>>> find_shared_topic(
+        std::string name, duration timeout);
 
     /// The node this cluster follows.
     net::node& node() const noexcept;
