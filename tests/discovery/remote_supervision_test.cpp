@@ -123,3 +123,78 @@ TEST_CASE("remote supervision: a child on a SIGKILLed node restarts on the next 
     ca.reset();
     cb.reset();
 }
+
+// ---------------------------------------------------------------- a local child's name, seen from
+// afar
+
+namespace {
+
+/// beta: asked (an sv_started from the asker), locates "svc" through its
+/// cluster and answers with what it found (node 1 and the pid, or node 0);
+/// ends on an int.
+task<void> name_checker(cluster* cl) {
+    for (;;) {
+        std::optional<sv_started> q;
+        const bool more = co_await self().receive_any(
+            [&](sv_started m) {
+                q = m;
+                return true;
+            },
+            [](int) { return false; });
+        if (!more) co_return;
+        const std::optional<pid> at = co_await cl->locate("svc", 5s);
+        send(q->who, sv_started{at ? 1u : 0u, at.value_or(pid{})});
+    }
+}
+
+/// alpha: supervises a local child named "svc", has beta check the name,
+/// kills the child, and has beta check the restarted one.
+task<std::string> rebind_seen_from_beta(cluster* cl) {
+    const pid me = self().id();
+    const std::optional<pid> checker = co_await cl->locate("checker", 5s);
+    if (!checker) co_return "no checker";
+    child_spec c = child("svc", sv_worker, me);
+    c.name = "svc";
+    std::vector<child_spec> specs{c};
+    auto sup = co_await start(supervise, supervisor_flags{}, specs);
+    std::string out;
+    for (int round = 0; round < 2; ++round) {
+        auto started = co_await self().receive<sv_started>(10s);
+        if (!started) co_return out + "no start";
+        (void)co_await which_children(sup.id());  // (it has bound the name by then)
+        send(*checker, sv_started{0, me});
+        auto seen = co_await self().receive<sv_started>(10s);
+        const std::vector<child_info> kids = co_await which_children(sup.id());
+        out += seen && seen->node == 1 && seen->who == started->who && kids.size() == 1 &&
+                       kids[0].process == started->who
+                   ? "bound "
+                   : "not bound ";
+        if (round == 0)
+            coronet::exit(started->who, exit_reason{exit_kind::killed, nullptr, "test"});
+    }
+    coronet::exit(sup.id(), exit_reason{exit_kind::shutdown, nullptr, "test over"});
+    co_return out;
+}
+
+}  // namespace
+
+TEST_CASE("remote supervision: a restarted local child is found by name from another node",
+          "[discovery][net]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    auto na = net::node::start(a);
+    auto nb = net::node::start(b);
+    auto ca = cluster::start(*na);
+    auto cb = cluster::start(*nb);
+    REQUIRE(na->connect("127.0.0.1", nb->port()));
+    auto checker = b.spawn(name_checker, cb.get());
+    REQUIRE(b.register_name("checker", checker.id()));
+    auto h = a.spawn(rebind_seen_from_beta, ca.get());
+    std::thread tb([&] { b.run(); });
+    a.run();
+    b.send(checker.id(), 0);
+    tb.join();
+    CHECK(h.value() == "bound bound ");
+    ca.reset();
+    cb.reset();
+}

@@ -1,7 +1,7 @@
 #pragma once
 // The remote child of the remote supervision tests, spawnable on the
 // in-program nodes and on coronet_test_node: tells `watcher` it started
-// (sv_started, with its node's id), then answers every call (request<std::string>) with its
+// (sv_started: its node's id and pid), then answers every call (request<std::string>) with its
 // node's id.
 
 #include <cstdint>
@@ -16,9 +16,10 @@ namespace coronet::test {
 /// What sv_worker tells its watcher when it starts.
 struct sv_started {
     std::uint64_t node = 0;
+    pid who;
     template <class F>
     friend void fields(F& f, sv_started& s) {
-        f(s.node);
+        f(s.node, s.who);
     }
 };
 
@@ -29,7 +30,7 @@ namespace coronet::test {
 
 inline task<void> sv_worker(pid watcher) {
     const std::uint64_t here = self().id().node;
-    send(watcher, sv_started{here});
+    send(watcher, sv_started{here, self().id()});
     for (;;) {
         co_await self().receive_any([here](request<std::string> r) { reply(r, here); });
     }
