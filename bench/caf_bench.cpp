@@ -14,13 +14,16 @@
 //                                                 tls_echo_rt|tls_throughput|
 //                                                 tls_handshakes|remote_pingpong|
 //                                                 remote_pingpong_tls|remote_throughput|
-//                                                 remote_throughput_tls]
+//                                                 remote_throughput_tls|locate|
+//                                                 cluster_join]
 //   --quick  divides every workload size by 10 (smoke test).
 //
 // The tcp rows are CAF brokers (caf_io_bench.cpp), run in three
 // configurations: caf-1t, caf-2t and caf-tuned; so are the distribution rows
 // (remote_*: BASP between two actor systems of this program, plain and
-// over caf::openssl, caf_remote_bench.cpp). coronet_bench's file_read
+// over caf::openssl, caf_remote_bench.cpp) and the cluster rows (locate:
+// middleman::remote_lookup across three systems; cluster_join: four systems
+// connected to a full mesh explicitly; caf_cluster_bench.cpp). coronet_bench's file_read
 // has no CAF baseline (CAF 0.17 has no file I/O of its own), nor have its
 // tls_* rows: CAF 0.17's brokers have no TLS (caf::openssl only secures the
 // middleman's actor-to-actor connections, which brokers never see). For
@@ -51,6 +54,7 @@
 
 #include <malloc.h>
 #include "bench_report.hpp"
+#include "caf_cluster_bench.hpp"
 #include "caf_io_bench.hpp"
 #include "caf_remote_bench.hpp"
 
@@ -82,6 +86,7 @@ struct sizes {
     int chan_messages = 5'000'000;  ///< both chan_throughput rows; NxN: split over 4 producers
     bench::io_sizes io;             ///< the tcp rows (shared with coronet_bench)
     bench::remote_sizes remote;     ///< the distribution rows (shared with coronet_bench)
+    bench::cluster_sizes cluster;   ///< the cluster rows (shared with coronet_bench)
 };
 
 /// The chan_throughput rows' credit window per producer (coronet's channel
@@ -664,7 +669,9 @@ constexpr const char* bench_names[] = {
     "blocking_rt", "fanout", "chan_pingpong", "chan_throughput_1x1", "chan_throughput_NxN",
     "tcp_echo_rt", "tcp_throughput", "tcp_accepts",
     // the distribution rows:
-    "remote_pingpong", "remote_pingpong_tls", "remote_throughput", "remote_throughput_tls"};
+    "remote_pingpong", "remote_pingpong_tls", "remote_throughput", "remote_throughput_tls",
+    // the cluster rows:
+    "locate", "cluster_join"};
 
 /// coronet_bench rows that CAF 0.17 cannot do with brokers: no TLS there.
 constexpr const char* rows_without_caf[] = {"tls_echo_rt", "tls_throughput", "tls_handshakes"};
@@ -704,7 +711,7 @@ int usage(const char* argv0) {
                  "blocking_rt|fanout|chan_pingpong|chan_throughput_1x1|chan_throughput_NxN|"
                  "tcp_echo_rt|tcp_throughput|tcp_accepts|tls_echo_rt|tls_throughput|"
                  "tls_handshakes|remote_pingpong|remote_pingpong_tls|remote_throughput|"
-                 "remote_throughput_tls]\n",
+                 "remote_throughput_tls|locate|cluster_join]\n",
                  argv0);
     return 2;
 }
@@ -739,6 +746,7 @@ int main(int argc, char** argv) {
         sz.chan_messages /= 10;
         sz.io.quick();
         sz.remote.quick();
+        sz.cluster.quick();
     }
     bool matched = false;
     for (const std::string name : rows_without_caf)
@@ -757,6 +765,10 @@ int main(int argc, char** argv) {
             }
             if (bench::is_caf_remote_row(name)) {
                 bench::run_caf_remote(name, sz.remote);  // two systems with the middleman
+                continue;
+            }
+            if (bench::is_caf_cluster_row(name)) {
+                bench::run_caf_cluster(name, sz.cluster);  // three or four systems
                 continue;
             }
             for (std::size_t threads : {1, 2}) {

@@ -8,13 +8,14 @@
 //                      chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt|tcp_throughput|
 //                      tcp_accepts|file_read|tls_echo_rt|tls_throughput|tls_handshakes|
 //                      remote_pingpong|remote_pingpong_tls|remote_throughput|
-//                      remote_throughput_tls]
+//                      remote_throughput_tls|locate|cluster_join]
 //
 // The I/O rows (tcp_*, file_read) are in coronet_io_bench.cpp, the TLS rows
 // (tls_*) in coronet_tls_bench.cpp; they also print baselines without coronet
 // (impls blocking-threads, sync-pread, io_uring-qd*). The distribution rows
 // (remote_*: two nodes in one program, plain and over TLS) are in
-// coronet_remote_bench.cpp.
+// coronet_remote_bench.cpp, the cluster rows (locate, cluster_join:
+// coronet::discovery across three and four nodes) in coronet_cluster_bench.cpp.
 
 #include <malloc.h>
 
@@ -32,6 +33,7 @@
 #include <coronet/coronet.hpp>
 
 #include "bench_report.hpp"
+#include "coronet_cluster_bench.hpp"
 #include "coronet_io_bench.hpp"
 #include "coronet_remote_bench.hpp"
 #include "coronet_tls_bench.hpp"
@@ -64,6 +66,7 @@ struct sizes {
     int chan_messages = 5'000'000;  ///< both chan_throughput rows; NxN: split over 4 producers
     bench::io_sizes io;             ///< the I/O rows (shared with caf_bench)
     bench::remote_sizes remote;     ///< the distribution rows (shared with caf_bench)
+    bench::cluster_sizes cluster;   ///< the cluster rows (shared with caf_bench)
 };
 
 /// Capacity of the chan_throughput rows' channel (caf_bench's credit window).
@@ -676,6 +679,7 @@ int main(int argc, char** argv) {
             sz.chan_messages /= 10;
             sz.io.quick();
             sz.remote.quick();
+            sz.cluster.quick();
         } else if (a == "--only" && i + 1 < argc) {
             only = argv[++i];
         } else {
@@ -686,7 +690,8 @@ int main(int argc, char** argv) {
                 "swap|blocking_rt|mutex_uncontended|mutex_contended|fanout|chan_pingpong|"
                 "chan_throughput_1x1|chan_throughput_NxN|tcp_echo_rt|tcp_throughput|tcp_accepts|"
                 "file_read|tls_echo_rt|tls_throughput|tls_handshakes|remote_pingpong|"
-                "remote_pingpong_tls|remote_throughput|remote_throughput_tls]\n",
+                "remote_pingpong_tls|remote_throughput|remote_throughput_tls|locate|"
+                "cluster_join]\n",
                 argv[0]);
             return 2;
         }
@@ -719,6 +724,12 @@ int main(int argc, char** argv) {
         for (const char* name : bench::remote_rows) {
             if (!only.empty() && only != name) continue;
             bench::run_coronet_remote(name, sz.remote);
+        }
+        // The cluster rows (coronet::discovery): three or four nodes, each a runtime of one
+        // worker.
+        for (const char* name : bench::cluster_rows) {
+            if (!only.empty() && only != name) continue;
+            bench::run_coronet_cluster(name, sz.cluster);
         }
     }
     bench::print_results();

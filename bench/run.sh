@@ -103,15 +103,18 @@ echo "machine: $(nproc) cores, ${cpu:-unknown CPU}"
 echo
 
 awk '
+  # Times and memory: ns_per_*, us_per_* (locate), ms_to_* (cluster_join),
+  # bytes_per_*. (status_period_ms is a setting, not a result: no ratio.)
   function lower_is_better(metric) {
-    return metric ~ /^(ns|bytes)_per_/
+    return metric ~ /^(ns|us|bytes)_per_/ || metric ~ /^ms_to_/
   }
   function higher_is_better(metric) { return metric ~ /_per_s$/ }
   function cell(key, impl) {
     return ((key, impl) in value) ? value[key, impl] : "-"
   }
   # The best CAF value of a row: caf-1t, caf-2t, and caf-tuned where the
-  # row has it (tcp_*, remote_*; for remote_* it is the one that counts).
+  # row has it (tcp_*, remote_*, locate, cluster_join; for remote_* and
+  # locate it is the one that counts).
   function best_caf(key, metric,    i, impl, v, best) {
     best = -1
     for (i = 1; i <= 3; i++) {
@@ -189,7 +192,7 @@ awk '
     print ""
     print "ratio: how many times better coronet is than the best CAF configuration"
     print "(caf-1t, caf-2t, and caf-tuned where the row has it; best CAF / coronet"
-    print " for ns_per_* and bytes_per_*, coronet / best CAF for *_per_s);"
+    print " for ns_per_*, us_per_*, ms_to_* and bytes_per_*, coronet / best CAF for *_per_s);"
     print " above 1x means coronet wins."
   }
 ' "$results"
