@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build git ca-certificates pkg-config
-    catch2 libcaf-dev libssl-dev openssl socat liburing-dev
+    catch2 libcaf-dev libssl-dev openssl socat liburing-dev iproute2
     clang-format clang-format-14
 )
 
