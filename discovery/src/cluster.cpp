@@ -99,16 +99,54 @@ struct cluster::impl {
         latest = std::move(s);
     }
 
+    /// Every period: measure, and join what was heard of; in between,
+    /// join the nodes multicast announced at once.
     void measure_loop() {
         std::unique_lock lock(status_m);
-        while (!status_cv.wait_for(lock, options.status_period, [&] { return stopping; })) {
+        auto next = std::chrono::steady_clock::now() + options.status_period;
+        for (;;) {
+            status_cv.wait_until(lock, next, [&] { return stopping || !announced.empty(); });
+            if (stopping) return;
+            std::vector<std::string> to_join = std::move(announced);
+            announced.clear();
             lock.unlock();
             try {
-                measure();
-                join_what_we_heard_of();
+                join_announced(to_join);
+                if (std::chrono::steady_clock::now() >= next) {
+                    next = std::chrono::steady_clock::now() + options.status_period;
+                    measure();
+                    join_what_we_heard_of();
+                }
             } catch (...) {  // (out of memory: next period)
             }
             lock.lock();
+        }
+    }
+
+    /// Addresses announced by multicast, not yet joined (under status_m).
+    std::vector<std::string> announced;
+    std::unique_ptr<announcer> multicast;
+
+    /// A valid announcement (the announcer's thread): queued for the
+    /// measurer, unless that node is connected or queued already.
+    void on_announced(const announcement& a) {
+        const std::vector<std::string> connected = node.peers();
+        if (std::find(connected.begin(), connected.end(), a.node) != connected.end()) return;
+        {
+            const std::lock_guard lock(status_m);
+            if (std::find(announced.begin(), announced.end(), a.address) != announced.end()) return;
+            announced.push_back(a.address);
+        }
+        status_cv.notify_all();
+    }
+
+    void join_announced(const std::vector<std::string>& addresses) {
+        for (const std::string& address : addresses) {
+            const auto colon = address.rfind(':');
+            if (colon == std::string::npos || address == node.address()) continue;
+            const int port = std::atoi(address.c_str() + colon + 1);
+            if (port <= 0 || port > 65535) continue;
+            (void)node.connect(address.substr(0, colon), static_cast<std::uint16_t>(port));
         }
     }
 
@@ -303,6 +341,16 @@ std::unique_ptr<cluster> cluster::start(net::node& n, cluster_options options) {
     p->self_ref = p;
     p->measure();
     p->join_what_we_heard_of();  // (the seeds, now)
+    if (options.multicast) {
+        announcement self;
+        self.cluster = n.cluster_name();
+        self.node = n.name();
+        self.node_id = n.runtime_of().node_id();
+        self.address = n.address();
+        p->multicast = std::make_unique<announcer>(
+            *options.multicast, self,
+            [raw = p.get()](const announcement& a) { raw->on_announced(a); });
+    }
     p->measurer = std::thread([raw = p.get()] { raw->measure_loop(); });
     n.add_service(claim_service, [p](std::string_view req) { return p->on_claim(req); });
     n.add_service(list_service, [p](std::string_view) { return p->on_list(); });
@@ -354,6 +402,7 @@ cluster::~cluster() {
         p_->stopping = true;
     }
     p_->status_cv.notify_all();
+    p_->multicast.reset();  // (its thread calls on_announced until then)
     p_->measurer.join();
 }
 
@@ -455,6 +504,10 @@ task<std::optional<std::pair<std::string, std::string>>> cluster::find_shared_to
 
 net::node& cluster::node() const noexcept {
     return p_->node;
+}
+
+const announcer* cluster::multicast() const noexcept {
+    return p_->multicast.get();
 }
 
 std::uint64_t cluster::names_lost() const {

@@ -5,6 +5,7 @@
 #include <coronet/discovery/cluster.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <future>
@@ -329,4 +330,62 @@ TEST_CASE("cluster: a partition heals, and a name both sides hold stays with the
     CHECK((alpha_wins ? ca : cb)->names_lost() == 0);
     ca.reset();
     cb.reset();
+}
+
+// ---------------------------------------------------------------- multicast discovery
+
+namespace {
+
+/// Multicast on loopback, in a group of this process's own (239.x.y.z from
+/// its pid: parallel test runs do not hear each other).
+multicast_options multicast_with(std::string secret) {
+    const auto p = static_cast<unsigned>(::getpid());
+    multicast_options o;
+    o.group = "239." + std::to_string((p >> 16) & 0xff) + "." + std::to_string((p >> 8) & 0xff) +
+              "." + std::to_string(p & 0xff);
+    o.port = 47690;
+    o.interface = "127.0.0.1";
+    o.secret = std::move(secret);
+    o.period = 50ms;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("cluster: multicast with the cluster secret joins, a node with another secret is refused",
+          "[discovery][net]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    runtime m(named("mallory"));
+    auto na = net::node::start(a);
+    auto nb = net::node::start(b);
+    auto nm = net::node::start(m);
+    cluster_options o;
+    o.multicast = multicast_with("the cluster secret");
+    const auto t0 = std::chrono::steady_clock::now();
+    auto ca = cluster::start(*na, o);
+    auto cb = cluster::start(*nb, o);
+    o.multicast = multicast_with("a guess");
+    auto cm = cluster::start(*nm, o);
+    auto wa = a.spawn(await_members, ca.get(), std::size_t{1});
+    auto wb = b.spawn(await_members, cb.get(), std::size_t{1});
+    std::thread tb([&] { b.run(); });
+    a.run();
+    tb.join();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
+    UNSCOPED_INFO("joined by multicast after " << ms.count() << " ms");
+    CHECK(wa.value() == std::vector<std::string>{"beta"});
+    CHECK(wb.value() == std::vector<std::string>{"alpha"});
+    // mallory's announcements fail the others' HMAC check and theirs fail
+    // its: counted (and logged) on every side, and nobody connects.
+    auto refused = [](const announcer_stats& s) { return s.bad_mac >= 2; };
+    CHECK(ca->multicast()->wait_stats(refused, 10s));
+    CHECK(cm->multicast()->wait_stats(refused, 10s));
+    CHECK(cm->multicast()->stats().accepted == 0);
+    CHECK(cm->members() == std::vector<std::string>{"mallory"});
+    CHECK(ca->members() == std::vector<std::string>{"alpha", "beta"});
+    ca.reset();
+    cb.reset();
+    cm.reset();
 }

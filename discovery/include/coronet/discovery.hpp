@@ -7,3 +7,4 @@
 #include "coronet/discovery/status.hpp"
 #include "coronet/discovery/remote_child.hpp"
 #include "coronet/discovery/shared_topic.hpp"
+#include "coronet/discovery/announcer.hpp"

@@ -7,6 +7,7 @@
 #include "coronet/net/error.hpp"
 #include "coronet/net/file.hpp"
 #include "coronet/net/framing.hpp"
+#include "coronet/net/hmac.hpp"
 #include "coronet/net/pipe.hpp"
 #include "coronet/net/subprocess.hpp"
 #include "coronet/net/tcp.hpp"

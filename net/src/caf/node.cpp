@@ -1108,6 +1108,10 @@ std::uint16_t node::port() const noexcept {
     return p_->port;
 }
 
+const std::string& node::cluster_name() const noexcept {
+    return p_->options.cluster;
+}
+
 const std::string& node::name() const noexcept {
     return p_->name;
 }

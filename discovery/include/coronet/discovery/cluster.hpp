@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "coronet/discovery/announcer.hpp"
 #include "coronet/discovery/membership.hpp"
 #include "coronet/discovery/status.hpp"
 #include "coronet/pid.hpp"
@@ -37,6 +38,15 @@ struct cluster_options {
     /// and tried again every period. From them the cluster hears of the
     /// others (each hello carries the sender's peers) and connects to them.
     std::vector<std::string> seeds;
+    /// Also find members by authenticated UDP multicast (or broadcast)
+    /// announcements (announcer.hpp): this node announces its name and
+    /// address every `multicast->period`, and connects at once to every
+    /// node of its cluster whose announcement carries the right HMAC.
+    /// Announcements with another secret are ignored and logged. The
+    /// secret authenticates the announcements only: to keep strangers from
+    /// connecting to a node directly, give the nodes mutual TLS
+    /// (node_options::tls).
+    std::optional<multicast_options> multicast;
 };
 
 /// Membership, lookup and status for one node. Make it after the node and
@@ -104,6 +114,10 @@ class cluster {
 
     /// The node this cluster follows.
     net::node& node() const noexcept;
+
+    /// The multicast announcer (its counters: stats, wait_stats), or null
+    /// without multicast.
+    const announcer* multicast() const noexcept;
 
     /// Names this node released to members of lower id (heals).
     std::uint64_t names_lost() const;

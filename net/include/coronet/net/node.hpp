@@ -137,6 +137,8 @@ class node {
 
     std::uint16_t port() const noexcept;
     const std::string& name() const noexcept;
+    /// node_options::cluster: the cluster it connects within.
+    const std::string& cluster_name() const noexcept;
 
     /// Connects to the node listening at host:port; its name. Errors:
     /// connection refused, a node of another cluster or wire version
