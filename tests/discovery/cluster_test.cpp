@@ -311,7 +311,14 @@ TEST_CASE("cluster: a partition heals, and a name both sides hold stays with the
     // Apart, each node holds the name (no member to ask).
     REQUIRE(a.register_name("leader", ha.id()));
     REQUIRE(b.register_name("leader", hb.id()));
-    REQUIRE(na->connect("127.0.0.1", nb->port()));  // (the partition heals)
+    // (the partition heals; either node may be the one that connects: the
+    // accepting node's first request must not overtake its hello back)
+    SECTION("alpha connects") {
+        REQUIRE(na->connect("127.0.0.1", nb->port()));
+    }
+    SECTION("beta connects") {
+        REQUIRE(nb->connect("127.0.0.1", na->port()));
+    }
     std::thread tb([&] { b.run(); });
     std::thread ta([&] { a.run(); });
     const bool someone_lost = lost.get_future().wait_for(10s) == std::future_status::ready;

@@ -889,14 +889,17 @@ struct node::impl final : detail::remote_router {
                                         std::string>() &&
                        c.get_as<caf::atom_value>(0) == hello_atom) {
                 check_hello(c.get_as<std::string>(1), c.get_as<std::uint64_t>(2));
-                // A node connected: remember it, and say who we are (and
-                // whom we know: gossip).
+                // A node connected: say who we are (and whom we know:
+                // gossip), then remember it. The hello back goes first: what
+                // this node sends it once it is a peer (a watcher's first
+                // request) must not overtake the hello back, or the peer,
+                // not knowing this node yet, drops it.
                 const auto gw = caf::actor_cast<caf::actor>(x.sender);
                 const std::string mine = hello_addresses();  // (before it is a peer)
-                add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1), gw,
-                         take_addresses(c.get_as<std::string>(4)));
                 caf::send_as(gateway, gw, hello_back_atom, name, rt.node_id(),
                              c.get_as<std::uint64_t>(3), mine);
+                add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1), gw,
+                         take_addresses(c.get_as<std::string>(4)));
             } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t, std::uint64_t,
                                         std::string>() &&
                        c.get_as<caf::atom_value>(0) == hello_back_atom) {
