@@ -264,7 +264,8 @@ struct cluster::impl {
         const std::lock_guard lock(m);
         const auto it = std::lower_bound(peers.begin(), peers.end(), name);
         const bool present = it != peers.end() && *it == name;
-        if (up == present) return;  // (already known from node.peers())
+        if (up == present) return;               // (already known from node.peers())
+        if (up && node.is_hidden(name)) return;  // (a tool, not a member)
         if (up)
             peers.insert(it, name);
         else
@@ -374,6 +375,7 @@ std::unique_ptr<cluster> cluster::start(net::node& n, cluster_options options) {
         std::vector<std::string> now = n.peers();
         const std::lock_guard lock(p->m);
         for (std::string& name : now) {
+            if (n.is_hidden(name)) continue;
             const auto it = std::lower_bound(p->peers.begin(), p->peers.end(), name);
             if (it == p->peers.end() || *it != name) p->peers.insert(it, std::move(name));
         }

@@ -396,3 +396,37 @@ TEST_CASE("cluster: multicast with the cluster secret joins, a node with another
     cb.reset();
     cm.reset();
 }
+
+TEST_CASE("cluster: a hidden node (a tool) talks to members but is neither a member nor gossiped",
+          "[discovery][net]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    runtime t(named("tool"));
+    auto na = net::node::start(a);
+    auto nb = net::node::start(b);
+    net::node_options hidden;
+    hidden.hidden = true;
+    auto nt = net::node::start(t, hidden);
+    auto ca = cluster::start(*na);
+    REQUIRE(nt->connect("127.0.0.1", na->port()));  // (the tool first: alpha's hello then names it)
+    REQUIRE(nb->connect("127.0.0.1", na->port()));
+    CHECK(na->is_hidden("tool"));
+    CHECK_FALSE(na->is_hidden("beta"));
+    CHECK(ca->members() == std::vector<std::string>{"alpha", "beta"});
+    for (const auto& [name, address] : nb->heard_of()) CHECK(name != "tool");
+    for (const auto& [name, address] : na->heard_of()) CHECK(name != "tool");
+    // It still talks: a locate from the tool's node reaches alpha's names.
+    auto p = a.spawn(sleeper);
+    REQUIRE(a.register_name("served", p.id()));
+    auto asker = t.spawn(
+        [](net::node* n) -> task<bool> {
+            auto w = co_await n->whereis("alpha", "served", 5s);
+            co_return w.has_value();
+        },
+        nt.get());
+    t.run();
+    a.cancel(p.id(), "done");
+    a.run();
+    CHECK(asker.value());
+    ca.reset();
+}

@@ -360,6 +360,7 @@ int run(const ctl_options& o) {
     runtime rt(rc);
     net::node_options no;
     no.cluster = o.cluster;
+    no.hidden = true;  // (not gossiped, not a member: the nodes forget it when it goes)
     if (!o.cert.empty()) no.tls = net::node_tls{o.cert, o.key, o.passphrase, o.ca};
     auto n = net::node::start(rt, no);
     const auto [host, port] = *split_host_port(o.node);

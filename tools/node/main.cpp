@@ -79,10 +79,8 @@ std::string info_of(const node_config& c, runtime& rt, net::node& n, discovery::
     i.cluster = c.cluster;
     std::map<std::string, std::string> addresses;
     for (auto& [name, address] : n.heard_of()) addresses[name] = address;
-    for (const std::string& m : cl.members()) {
-        if (m.starts_with(ctl_name_prefix)) continue;
+    for (const std::string& m : cl.members())  // (coronet-ctl's node is hidden: not a member)
         i.members.emplace_back(m, m == i.name ? i.address : addresses[m]);
-    }
     for (const auto& [name, p] : rt.registered_names()) i.names.emplace_back(name, to_string(p));
     i.processes = rt.live_processes();
     i.functions = host.functions();

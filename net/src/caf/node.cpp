@@ -281,7 +281,7 @@ struct node::impl final : detail::remote_router {
     /// What a hello carries besides the name: our address, then one line
     /// "name address" per peer.
     std::string hello_addresses() const {
-        std::string out = own_address();
+        std::string out = options.hidden ? std::string() : own_address();
         const std::shared_lock lock(peers_m);
         for (const auto& [id, p] : peers)
             if (!p.address.empty()) out += "\n" + p.name + " " + p.address;
@@ -1109,6 +1109,13 @@ node::~node() {
 
 std::uint16_t node::port() const noexcept {
     return p_->port;
+}
+
+bool node::is_hidden(const std::string& peer) const {
+    const std::shared_lock lock(p_->peers_m);
+    for (const auto& [id, p] : p_->peers)
+        if (p.name == peer) return p.address.empty();
+    return false;
 }
 
 const std::string& node::cluster_name() const noexcept {

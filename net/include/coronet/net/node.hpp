@@ -83,6 +83,11 @@ struct node_options {
     std::optional<node_tls> tls;
     /// Listen in plain text beyond loopback anyway (a trusted network).
     bool allow_plaintext = false;
+    /// A hidden node (a tool such as coronet-ctl, Erlang's hidden nodes):
+    /// it connects and talks like any node, but its hellos carry no
+    /// address, so its peers do not tell others of it (gossip), and a
+    /// cluster does not count it as a member (node::is_hidden).
+    bool hidden = false;
 };
 
 /// A node's service refused a request (ask): no service of that name, or
@@ -148,8 +153,10 @@ class node {
     /// counts as lost (its monitors get noconnection): node names must be
     /// unique in a cluster.
     result<std::string> connect(const std::string& host, std::uint16_t port);
-    /// The names of the connected nodes.
+    /// The names of the connected nodes (hidden ones too).
     std::vector<std::string> peers() const;
+    /// True when the connected node `peer` is hidden (node_options::hidden).
+    bool is_hidden(const std::string& peer) const;
 
     /// Called with a node's name when it connects (`up`) and when it is
     /// lost or disconnects (not `up`), once each, on CAF's network thread
