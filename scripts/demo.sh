@@ -9,7 +9,10 @@
 # (a line chat server on a topic), examples/12_pipeline.cpp (subprocesses
 # joined by coronet processes) and examples/13_cluster.cpp (three nodes in
 # three processes: calls, a remote spawn, a remote topic, a node killed
-# under a monitor). Exits non-zero if one fails.
+# under a monitor), and scripts/cluster_demo.sh (three coronet-node
+# processes that find each other by multicast, a supervised worker on a
+# remote node restarted elsewhere after a SIGKILL, still found by name).
+# Exits non-zero if one fails.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,7 +22,7 @@ cmake --preset release
 cmake --build --preset release --target coronet_example_00_demo coronet_example_04_hot_swap \
   coronet_example_08_ticker coronet_example_09_tcp_echo coronet_example_10_tls_echo \
   coronet_example_11_chat coronet_example_12_pipeline coronet_example_13_cluster \
-  coronet_test_certs
+  coronet_test_certs coronet-node coronet-ctl coronet_cluster_demo_plugin
 
 build/release/examples/coronet_example_00_demo "$@"
 echo
@@ -43,5 +46,9 @@ build/release/examples/coronet_example_12_pipeline
 echo
 echo "== three nodes on loopback, each its own process (examples/13_cluster.cpp) =="
 build/release/examples/coronet_example_13_cluster
+echo
+echo "== coronet-node: discovery, remote supervision, restart after a SIGKILL (scripts/cluster_demo.sh) =="
+scripts/cluster_demo.sh build/release/tools/coronet-node build/release/tools/coronet-ctl \
+  build/release/examples/libcoronet_cluster_demo_plugin.so
 echo
 echo "demo.sh: every demo passed"
