@@ -22,6 +22,7 @@
 #include <coronet/runtime.hpp>
 #include <coronet/self.hpp>
 
+#include "test_cluster.hpp"
 #include "test_runtime.hpp"
 
 #include "../net/test_peer.hpp"
@@ -31,12 +32,6 @@ namespace {
 using namespace coronet;
 using namespace coronet::discovery;
 using namespace coronet::test;
-
-runtime_config named(const char* name) {
-    runtime_config c = real_config(1);
-    c.node_name = name;
-    return c;
-}
 
 /// Waits forever (a process to find).
 task<void> sleeper() {
@@ -299,12 +294,8 @@ task<std::string> name_holder(cluster* cl, std::promise<void>* lost) {
 
 TEST_CASE("cluster: a partition heals, and a name both sides hold stays with the lower id",
           "[discovery][net]") {
-    runtime a(named("alpha"));
-    runtime b(named("beta"));
-    auto na = net::node::start(a);
-    auto nb = net::node::start(b);
-    auto ca = cluster::start(*na);
-    auto cb = cluster::start(*nb);
+    two_members m;
+    auto& [a, b, na, nb, ca, cb] = m;
     std::promise<void> lost;
     auto ha = a.spawn(name_holder, ca.get(), &lost);
     auto hb = b.spawn(name_holder, cb.get(), &lost);

@@ -23,6 +23,7 @@
 #include <coronet/start.hpp>
 #include <coronet/supervisor.hpp>
 
+#include "test_cluster.hpp"
 #include "test_runtime.hpp"
 
 #include "../net/test_peer.hpp"
@@ -33,12 +34,6 @@ namespace {
 using namespace coronet;
 using namespace coronet::discovery;
 using namespace coronet::test;
-
-runtime_config named(const char* name) {
-    runtime_config c = real_config(1);
-    c.node_name = name;
-    return c;
-}
 
 /// Keeps a runtime's run() going until it gets an int.
 task<void> keep_running() {
@@ -180,13 +175,9 @@ task<std::string> rebind_seen_from_beta(cluster* cl) {
 
 TEST_CASE("remote supervision: a restarted local child is found by name from another node",
           "[discovery][net]") {
-    runtime a(named("alpha"));
-    runtime b(named("beta"));
-    auto na = net::node::start(a);
-    auto nb = net::node::start(b);
-    auto ca = cluster::start(*na);
-    auto cb = cluster::start(*nb);
-    REQUIRE(na->connect("127.0.0.1", nb->port()));
+    two_members m;
+    auto& [a, b, na, nb, ca, cb] = m;
+    m.connect();
     auto checker = b.spawn(name_checker, cb.get());
     REQUIRE(b.register_name("checker", checker.id()));
     auto h = a.spawn(rebind_seen_from_beta, ca.get());

@@ -18,6 +18,7 @@
 #include <coronet/self.hpp>
 #include <coronet/serialize.hpp>
 
+#include "test_cluster.hpp"
 #include "test_runtime.hpp"
 
 namespace topictest {
@@ -62,12 +63,6 @@ using namespace coronet;
 using namespace coronet::discovery;
 using namespace coronet::test;
 using topictest::quote;
-
-runtime_config named(const char* name) {
-    runtime_config c = real_config(1);
-    c.node_name = name;
-    return c;
-}
 
 /// beta: on each go, delivers a quote to one subscriber and says how many
 /// took it; ends on an int.
@@ -126,13 +121,9 @@ task<std::string> find_and_subscribe(cluster* cl) {
 
 TEST_CASE("shared topics: locate_topic finds a topic on another node and subscribes to it",
           "[discovery][net]") {
-    runtime a(named("alpha"));
-    runtime b(named("beta"));
-    auto na = net::node::start(a);
-    auto nb = net::node::start(b);
-    auto ca = cluster::start(*na);
-    auto cb = cluster::start(*nb);
-    REQUIRE(na->connect("127.0.0.1", nb->port()));
+    two_members m;
+    auto& [a, b, na, nb, ca, cb] = m;
+    m.connect();
     auto quotes = topic<quote>::create(b, "quotes");
     share_topic(*cb, quotes);
     auto unshared = topic<quote>::create(b, "unshared");
