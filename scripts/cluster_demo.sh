@@ -7,6 +7,7 @@
 #
 # Usage: scripts/cluster_demo.sh CORONET_NODE CORONET_CTL DEMO_PLUGIN
 # (scripts/demo.sh and the example:cluster_demo test pass the built ones.)
+# KEEP_DEMO_LOGS=1 keeps the nodes' output in /tmp/demo-logs.
 set -euo pipefail
 
 if (($# != 3)); then
@@ -22,6 +23,7 @@ declare -A pids=()
 cleanup() {
     for n in "${!pids[@]}"; do kill -KILL "${pids[$n]}" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    [[ -n ${KEEP_DEMO_LOGS:-} ]] && cp -r "$work" /tmp/demo-logs
     rm -rf "$work"
 }
 trap cleanup EXIT

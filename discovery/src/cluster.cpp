@@ -128,55 +128,86 @@ struct cluster::impl {
     std::unique_ptr<announcer> multicast;
 
     /// A valid announcement (the announcer's thread): queued for the
-    /// measurer, unless that node is connected or queued already.
+    /// measurer, unless that node is connected or queued already. A node
+    /// that announces a loopback address (it listens on a wildcard address
+    /// without advertise_host) from another host is reached at the address
+    /// the announcement came from.
     void on_announced(const announcement& a) {
         const std::vector<std::string> connected = node.peers();
         if (std::find(connected.begin(), connected.end(), a.node) != connected.end()) return;
+        std::string address = a.address;
+        const auto colon = address.rfind(':');
+        const auto sender_colon = a.sender.rfind(':');
+        if (colon != std::string::npos && sender_colon != std::string::npos &&
+            address.rfind("127.", 0) == 0 && a.sender.rfind("127.", 0) != 0)
+            address = a.sender.substr(0, sender_colon) + address.substr(colon);
         {
             const std::lock_guard lock(status_m);
-            if (std::find(announced.begin(), announced.end(), a.address) != announced.end()) return;
-            announced.push_back(a.address);
+            if (std::find(announced.begin(), announced.end(), address) != announced.end()) return;
+            if (announced.size() >= 1024) return;  // (bounded: the rest next period)
+            announced.push_back(std::move(address));
         }
         status_cv.notify_all();
     }
 
     void join_announced(const std::vector<std::string>& addresses) {
-        for (const std::string& address : addresses) {
-            const auto colon = address.rfind(':');
-            if (colon == std::string::npos || address == node.address()) continue;
-            const int port = std::atoi(address.c_str() + colon + 1);
-            if (port <= 0 || port > 65535) continue;
-            (void)node.connect(address.substr(0, colon), static_cast<std::uint16_t>(port));
+        for (const std::string& address : addresses)
+            if (!connect_to(address)) break;
+    }
+
+    /// Connects to "host:port" (blocking; not to this node). False when
+    /// the cluster is stopping (then nothing more is tried), else true;
+    /// `ok` says whether it connected.
+    bool connect_to(const std::string& address, bool* ok = nullptr) {
+        {
+            const std::lock_guard lock(status_m);
+            if (stopping) return false;
         }
+        const auto colon = address.rfind(':');
+        if (colon == std::string::npos || address == node.address()) return true;
+        const int port = std::atoi(address.c_str() + colon + 1);
+        if (port <= 0 || port > 65535) return true;
+        const bool connected = static_cast<bool>(
+            node.connect(address.substr(0, colon), static_cast<std::uint16_t>(port)));
+        if (ok) *ok = connected;
+        return true;
     }
 
     /// Connects to the seeds and to the nodes heard of that are not
     /// connected (each at most once per period; blocking connects on this
     /// thread).
+    /// A node heard of (not a seed) is forgotten after this many failed
+    /// connects in a row: it has gone (its peers heard of it before).
+    static constexpr int heard_attempts = 3;
+
     void join_what_we_heard_of() {
         const std::vector<std::string> connected = node.peers();
         auto is_peer = [&](const std::string& n) {
             return std::find(connected.begin(), connected.end(), n) != connected.end();
         };
-        std::vector<std::string> to_try;
-        for (const auto& [n, address] : node.heard_of())
-            if (n != node.name() && !is_peer(n)) to_try.push_back(address);
-        for (const std::string& seed : options.seeds)
-            if (std::find(seed_done.begin(), seed_done.end(), seed) == seed_done.end())
-                to_try.push_back(seed);
-        for (const std::string& address : to_try) {
-            if (address == node.address()) continue;
-            const auto colon = address.rfind(':');
-            if (colon == std::string::npos) continue;
-            const int port = std::atoi(address.c_str() + colon + 1);
-            if (port <= 0 || port > 65535) continue;
-            auto r = node.connect(address.substr(0, colon), static_cast<std::uint16_t>(port));
-            if (r && std::find(options.seeds.begin(), options.seeds.end(), address) !=
-                         options.seeds.end())
-                seed_done.push_back(address);
+        for (const auto& [n, address] : node.heard_of()) {
+            if (n == node.name() || is_peer(n)) {
+                failures.erase(n);
+                continue;
+            }
+            bool ok = false;
+            if (!connect_to(address, &ok)) return;
+            if (ok) {
+                failures.erase(n);
+            } else if (++failures[n] >= heard_attempts) {
+                failures.erase(n);
+                node.forget(n);
+            }
+        }
+        for (const std::string& seed : options.seeds) {
+            if (std::find(seed_done.begin(), seed_done.end(), seed) != seed_done.end()) continue;
+            bool ok = false;
+            if (!connect_to(seed, &ok)) return;
+            if (ok) seed_done.push_back(seed);
         }
     }
-    std::vector<std::string> seed_done;  ///< seeds joined (measurer thread)
+    std::vector<std::string> seed_done;   ///< seeds joined (measurer thread)
+    std::map<std::string, int> failures;  ///< failed connects in a row, by node (measurer thread)
     mutable std::mutex m;
     std::vector<std::string> peers;  ///< connected members, sorted (under m)
     std::vector<pid> subscribers;    ///< (under m)
@@ -324,8 +355,7 @@ struct cluster::impl {
         if (peer_id >= c->rt.node_id()) co_return;  // (this node keeps what both hold)
         for (const std::string& name : names) {
             const std::optional<pid> holder = c->rt.whereis(name);
-            if (!holder) continue;
-            (void)unregister_name(name);
+            if (!holder || !c->rt.unregister_name(name, *holder)) continue;
             {
                 const std::lock_guard lock(c->heal_m);
                 ++c->names_lost;
@@ -377,7 +407,12 @@ std::unique_ptr<cluster> cluster::start(net::node& n, cluster_options options) {
         for (std::string& name : now) {
             if (n.is_hidden(name)) continue;
             const auto it = std::lower_bound(p->peers.begin(), p->peers.end(), name);
-            if (it == p->peers.end() || *it != name) p->peers.insert(it, std::move(name));
+            if (it != p->peers.end() && *it == name) continue;  // (the watcher had it: healing)
+            spawn_options o;
+            o.isolated = true;
+            std::weak_ptr<impl> me = p;
+            n.runtime_of().spawn_opt(o, impl::heal_names, std::move(me), name);
+            p->peers.insert(it, std::move(name));
         }
     }
     return std::unique_ptr<cluster>(new cluster(std::move(p)));
@@ -452,7 +487,7 @@ task<bool> cluster::register_name(std::string name, pid p, duration timeout) {
         if (c.claiming[name]) free = false;  // yielded to a lower id meanwhile
     }
     if (!free) {
-        if (c.rt.whereis(name) == p) (void)unregister_name(name);
+        (void)c.rt.unregister_name(name, p);
         co_return false;
     }
     co_return true;

@@ -80,7 +80,13 @@ task<pid> start_remote(cluster* c, remote_spec spec, std::string args) {
             bool bound = false;
             std::string bind_error = "the name '" + spec.name + "' is held by another process";
             try {
-                bound = co_await c->bind_name(n, spec.name, p, spec.where.timeout);
+                // Held on another member (not the child's node, where
+                // bind_name checks)? Then not here too: never two holders.
+                const std::optional<pid> held = co_await c->locate(spec.name, spec.where.timeout);
+                if (held && held->node != p.node)
+                    bind_error = "the name '" + spec.name + "' is held by " + to_string(*held);
+                else
+                    bound = co_await c->bind_name(n, spec.name, p, spec.where.timeout);
             } catch (const std::exception& e) {
                 bind_error = std::string("binding the name failed (") + e.what() + ")";
             }

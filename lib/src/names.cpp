@@ -64,6 +64,16 @@ bool unregister_name_impl(runtime_impl& rt, std::string_view name) {
     return true;
 }
 
+bool unregister_name_if_impl(runtime_impl& rt, std::string_view name, const pid& holder) {
+    // (the holder's record keeps the name until it exits; release_names
+    // checks the pid, so a later holder of the name keeps it)
+    std::lock_guard lk(rt.names_m);
+    auto it = rt.names.find(std::string(name));
+    if (it == rt.names.end() || it->second != holder) return false;
+    rt.names.erase(it);
+    return true;
+}
+
 std::optional<pid> whereis_impl(runtime_impl& rt, std::string_view name) {
     std::lock_guard lk(rt.names_m);
     auto it = rt.names.find(std::string(name));

@@ -208,6 +208,9 @@ void runtime::cancel(const pid& target, std::string_view why) {
 bool runtime::register_name(std::string name, const pid& p) {
     return detail::register_name_impl(*impl_, std::move(name), p);
 }
+bool runtime::unregister_name(std::string_view name, const pid& holder) {
+    return detail::unregister_name_if_impl(*impl_, name, holder);
+}
 std::optional<pid> runtime::whereis(std::string_view name) const {
     return detail::whereis_impl(*impl_, name);
 }

@@ -401,6 +401,11 @@ TEST_CASE("cluster: a hidden node (a tool) talks to members but is neither a mem
     auto ca = cluster::start(*na);
     REQUIRE(nt->connect("127.0.0.1", na->port()));  // (the tool first: alpha's hello then names it)
     REQUIRE(nb->connect("127.0.0.1", na->port()));
+    // alpha may take a moment after the connects to know them: beta's
+    // node_up (after the tool's hello, which alpha handled first) says it does.
+    auto seen = a.spawn(await_members, ca.get(), std::size_t{1});
+    a.run();
+    CHECK(seen.value() == std::vector<std::string>{"beta"});
     CHECK(na->is_hidden("tool"));
     CHECK_FALSE(na->is_hidden("beta"));
     CHECK(ca->members() == std::vector<std::string>{"alpha", "beta"});

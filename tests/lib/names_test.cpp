@@ -114,3 +114,24 @@ TEST_CASE("outside the runtime: register_name and whereis on the runtime", "[cor
     rt.run();
     CHECK_FALSE(rt.whereis("w"));
 }
+
+TEST_CASE("unregister_name with a holder releases the name only from that holder",
+          "[core][names]") {
+    runtime rt{virtual_config()};
+    auto first = rt.spawn(waits);
+    auto second = rt.spawn(waits);
+    REQUIRE(rt.register_name("held", first.id()));
+    CHECK_FALSE(rt.unregister_name("held", second.id()));  // (not its holder: kept)
+    CHECK(rt.whereis("held") == first.id());
+    CHECK(rt.unregister_name("held", first.id()));
+    CHECK_FALSE(rt.whereis("held"));
+    CHECK_FALSE(rt.unregister_name("held", first.id()));  // (gone already)
+    // The first holder's exit does not release the name from a later holder.
+    REQUIRE(rt.register_name("held", second.id()));
+    rt.send(first.id(), 1);
+    rt.run_until_idle();
+    CHECK(rt.whereis("held") == second.id());
+    rt.send(second.id(), 1);
+    rt.run();
+    CHECK_FALSE(rt.whereis("held"));
+}

@@ -197,9 +197,9 @@ int run_node(const node_config& c) {
     }
     n->add_service(info_service, nullptr);
     cl.reset();
-    n.reset();
+    n.reset();         // (a hang in here still meets the watch's time limit)
+    signals.finish();  // (before the host goes: a late signal must not reach a freed host)
     host.reset();
-    signals.finish();
     log_info("stopped");
     return code;
 }

@@ -154,6 +154,12 @@ pid node_host::spawn_function(const std::string& name, std::string_view bytes) {
         swappable ? spawn_swappable(rt_, bind_body(fn, a), o).id() : rt_.spawn_opt(o, fn, a).id();
     {
         const std::lock_guard lock(m_);
+        if (stopping_) {
+            // (spawned by a request that came during the stop: the keeper
+            // has taken its list or is about to, so it would not cancel it)
+            rt_.cancel(p, "node stopping");
+            throw std::runtime_error("node " + node_.name() + " is stopping");
+        }
         functions_[name].running.emplace_back(p, std::move(a));
     }
     rt_.send(keeper_, keeper_track{p});
@@ -177,6 +183,10 @@ pid node_host::spawn_swap(std::string_view bytes) {
 void node_host::track(const pid& p) {
     {
         const std::lock_guard lock(m_);
+        if (stopping_) {
+            rt_.cancel(p, "node stopping");
+            return;
+        }
         others_.push_back(p);
     }
     rt_.send(keeper_, keeper_track{p});
@@ -245,6 +255,10 @@ node_host::running(const std::string& function) const {
 }
 
 void node_host::request_stop() {
+    {
+        const std::lock_guard lock(m_);
+        stopping_ = true;  // (before the keeper takes its list: see spawn_function, track)
+    }
     rt_.send(keeper_, keeper_stop{});
 }
 

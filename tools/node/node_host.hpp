@@ -80,9 +80,10 @@ class node_host final : public discovery::plugin_host {
     mutable std::mutex m_;
     std::map<std::string, function_entry> functions_;  // (under m_)
     std::vector<pid> others_;                          // track()ed (under m_)
-    std::vector<std::string> libraries_;               // (under m_)
-    std::string loading_;                              // (under m_)
-    std::mutex load_m_;                                // one load at a time
+    bool stopping_ = false;  // request_stop was called: new processes are cancelled (under m_)
+    std::vector<std::string> libraries_;  // (under m_)
+    std::string loading_;                 // (under m_)
+    std::mutex load_m_;                   // one load at a time
 };
 
 }  // namespace coronet::tools

@@ -116,6 +116,9 @@ class runtime {
     }
     /// Registers `name` for `p` from outside (see coronet::register_name).
     bool register_name(std::string name, const pid& p);
+    /// Releases `name` if it is bound to `holder` (checked and released in
+    /// one step); false otherwise. Any thread.
+    bool unregister_name(std::string_view name, const pid& holder);
     /// The pid registered as `name`, if any (any thread).
     std::optional<pid> whereis(std::string_view name) const;
     /// Every registered name of this node with its holder, sorted by name

@@ -73,6 +73,7 @@ std::uint64_t monitor_at_spawn(process* spawner, process* child);
 /// names.cpp
 bool register_name_impl(runtime_impl& rt, std::string name, const pid& p);
 bool unregister_name_impl(runtime_impl& rt, std::string_view name);
+bool unregister_name_if_impl(runtime_impl& rt, std::string_view name, const pid& holder);
 std::optional<pid> whereis_impl(runtime_impl& rt, std::string_view name);
 void release_names(process* p);
 void name_owned(worker& w, message* m);

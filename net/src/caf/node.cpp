@@ -1111,6 +1111,13 @@ std::uint16_t node::port() const noexcept {
     return p_->port;
 }
 
+void node::forget(const std::string& name) {
+    const std::unique_lock lock(p_->peers_m);
+    for (const auto& [id, p] : p_->peers)
+        if (p.name == name) return;
+    p_->heard.erase(name);
+}
+
 bool node::is_hidden(const std::string& peer) const {
     const std::shared_lock lock(p_->peers_m);
     for (const auto& [id, p] : p_->peers)

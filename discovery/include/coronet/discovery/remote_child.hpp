@@ -18,7 +18,9 @@
 /// that is still connected. The supervisor's own end (or its node's loss)
 /// reaches the child the same way. Its name (`remote_spec::name`) is bound
 /// in the registry of the child's node (cluster::bind_name), so `locate`
-/// finds it from anywhere; a restart binds it to the new process. Leave
+/// finds it from anywhere; a restart binds it to the new process. A name
+/// that `locate` finds on another member fails the start (the child is
+/// killed): never two holders among connected members. Leave
 /// `child_spec::name` empty for a remote child (the supervisor registers
 /// that one on its own node, which refuses a pid of another node).
 ///

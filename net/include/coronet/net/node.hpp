@@ -175,6 +175,9 @@ class node {
     /// address; connected or not. A cluster connects to those it is not
     /// connected to (full mesh).
     std::vector<std::pair<std::string, std::string>> heard_of() const;
+    /// Forgets node `name` heard of (gone: a cluster stops trying to
+    /// reach it), unless it is connected. Peers may tell of it again.
+    void forget(const std::string& name);
     /// The runtime this node serves.
     runtime& runtime_of() const noexcept;
     /// Bytes sent to `peer` (or batched for it) and not yet acknowledged
