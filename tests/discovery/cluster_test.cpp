@@ -183,12 +183,16 @@ task<std::string> lose_member(cluster* cl, net::subprocess* sp, std::string how)
     cl->subscribe(self().id());
     auto up = co_await self().receive<node_up>(10s);
     if (!up || up->node != "gamma") co_return "no node_up for gamma";
+    // (gamma's "echo": found there while it is up, released with its node)
+    const std::optional<pid> echo_before = co_await cl->locate("echo", 5s);
     const time_point t0 = self().now();
     sp->kill(how == "SIGKILL" ? SIGKILL : SIGSTOP);
     auto down = co_await self().receive<node_down>(10s);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(self().now() - t0);
     UNSCOPED_INFO(how << ": node_down after " << ms.count() << " ms");
     std::string out = down ? "node_down " + down->node : std::string("no node_down");
+    const std::optional<pid> echo_after = co_await cl->locate("echo", 5s);
+    out += echo_before && !echo_after ? ", echo released" : ", echo not released";
     if (how == "SIGSTOP") sp->kill(SIGKILL);
     auto st = co_await sp->wait(10s);
     cl->unsubscribe(self().id());
@@ -214,12 +218,14 @@ std::string lose_member_by(const std::string& how) {
 
 TEST_CASE("cluster: a member SIGKILLed leaves the membership at once",
           "[discovery][net][processes]") {
-    CHECK(lose_member_by("SIGKILL") == "node_down gamma | terminated by signal 9 (SIGKILL)");
+    CHECK(lose_member_by("SIGKILL") ==
+          "node_down gamma, echo released | terminated by signal 9 (SIGKILL)");
 }
 
 TEST_CASE("cluster: a member SIGSTOPped leaves after the connection timeout",
           "[discovery][net][processes]") {
-    CHECK(lose_member_by("SIGSTOP") == "node_down gamma | terminated by signal 9 (SIGKILL)");
+    CHECK(lose_member_by("SIGSTOP") ==
+          "node_down gamma, echo released | terminated by signal 9 (SIGKILL)");
 }
 
 // ---------------------------------------------------------------- names across the cluster
