@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -116,11 +117,24 @@ struct cluster::impl {
                     next = std::chrono::steady_clock::now() + options.status_period;
                     measure();
                     join_what_we_heard_of();
+                    heal_all();
                 }
             } catch (...) {  // (out of memory: next period)
             }
             lock.lock();
         }
+    }
+
+    /// Every period, a heal with each member: names registered on two
+    /// connected members without a claim (plain register_name, supervisor
+    /// names) are reconciled within a period too.
+    void heal_all() {
+        std::vector<std::string> members;
+        {
+            const std::lock_guard lock(m);
+            members = peers;
+        }
+        for (const std::string& peer : members) start_heal(peer);
     }
 
     /// Addresses announced by multicast, not yet joined (under status_m).
@@ -280,9 +294,11 @@ struct cluster::impl {
     // Heals: a process per new member compares names (see heal_names).
     std::mutex heal_m;
     std::condition_variable heal_cv;
-    bool closed = false;           ///< ~cluster began (under heal_m)
-    int healing = 0;               ///< heals inside their ask (under heal_m)
-    std::uint64_t names_lost = 0;  ///< (under heal_m)
+    bool closed = false;                  ///< ~cluster began (under heal_m)
+    int healing = 0;                      ///< heals inside their ask (under heal_m)
+    std::uint64_t heals_done = 0;         ///< heals that ran (under heal_m)
+    std::set<std::string> heals_pending;  ///< members with a heal spawned, not ended (under heal_m)
+    std::uint64_t names_lost = 0;         ///< (under heal_m)
 
     node_status status_now() const {
         const std::lock_guard lock(status_m);
@@ -307,11 +323,25 @@ struct cluster::impl {
             else
                 rt.send(s, node_down{name});
         }
-        if (up) {
-            spawn_options o;
-            o.isolated = true;
-            std::weak_ptr<impl> me = self_ref;
-            rt.spawn_opt(o, heal_names, std::move(me), name);
+        if (up) start_heal(name);
+    }
+
+    /// Spawns a heal with `peer`, unless one is under way or waiting to run
+    /// (at most one per member, also while the runtime is not running).
+    void start_heal(const std::string& peer) {
+        {
+            const std::lock_guard lock(heal_m);
+            if (closed || !heals_pending.insert(peer).second) return;
+        }
+        spawn_options o;
+        o.isolated = true;
+        std::weak_ptr<impl> me = self_ref;
+        try {
+            rt.spawn_opt(o, heal_names, std::move(me), peer);
+        } catch (...) {
+            const std::lock_guard lock(heal_m);
+            heals_pending.erase(peer);
+            throw;
         }
     }
 
@@ -322,21 +352,28 @@ struct cluster::impl {
     static task<void> heal_names(std::weak_ptr<impl> weak, std::string peer) {
         std::shared_ptr<impl> c = weak.lock();
         if (!c) co_return;
+        struct done_healing {
+            impl& c;
+            const std::string& peer;
+            bool counted = false;
+            ~done_healing() {
+                {
+                    const std::lock_guard lock(c.heal_m);
+                    c.heals_pending.erase(peer);
+                    if (counted) {
+                        --c.healing;
+                        ++c.heals_done;
+                    }
+                }
+                c.heal_cv.notify_all();
+            }
+        } guard{*c, peer};
         {
             const std::lock_guard lock(c->heal_m);
             if (c->closed) co_return;
             ++c->healing;
+            guard.counted = true;
         }
-        struct done_healing {
-            impl& c;
-            ~done_healing() {
-                {
-                    const std::lock_guard lock(c.heal_m);
-                    --c.healing;
-                }
-                c.heal_cv.notify_all();
-            }
-        } guard{*c};
         std::string bytes;
         try {
             bytes = co_await c->node.ask(peer, list_service, {}, heal_timeout);
@@ -408,10 +445,7 @@ std::unique_ptr<cluster> cluster::start(net::node& n, cluster_options options) {
             if (n.is_hidden(name)) continue;
             const auto it = std::lower_bound(p->peers.begin(), p->peers.end(), name);
             if (it != p->peers.end() && *it == name) continue;  // (the watcher had it: healing)
-            spawn_options o;
-            o.isolated = true;
-            std::weak_ptr<impl> me = p;
-            n.runtime_of().spawn_opt(o, impl::heal_names, std::move(me), name);
+            p->start_heal(name);
             p->peers.insert(it, std::move(name));
         }
     }
@@ -545,6 +579,11 @@ net::node& cluster::node() const noexcept {
 
 const announcer* cluster::multicast() const noexcept {
     return p_->multicast.get();
+}
+
+bool cluster::wait_heals(std::uint64_t n, duration timeout) const {
+    std::unique_lock lock(p_->heal_m);
+    return p_->heal_cv.wait_for(lock, timeout, [&] { return p_->heals_done >= n; });
 }
 
 std::uint64_t cluster::names_lost() const {

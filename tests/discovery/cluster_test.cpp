@@ -305,19 +305,35 @@ TEST_CASE("cluster: a partition heals, and a name both sides hold stays with the
     std::promise<void> lost;
     auto ha = a.spawn(name_holder, ca.get(), &lost);
     auto hb = b.spawn(name_holder, cb.get(), &lost);
-    // Apart, each node holds the name (no member to ask).
-    REQUIRE(a.register_name("leader", ha.id()));
-    REQUIRE(b.register_name("leader", hb.id()));
-    // (the partition heals; either node may be the one that connects: the
-    // accepting node's first request must not overtake its hello back)
+    // Apart, each node holds the name (no member to ask); then the
+    // partition heals. Either node may be the one that connects (the
+    // accepting node's first request must not overtake its hello back).
     SECTION("alpha connects") {
+        REQUIRE(a.register_name("leader", ha.id()));
+        REQUIRE(b.register_name("leader", hb.id()));
         REQUIRE(na->connect("127.0.0.1", nb->port()));
     }
     SECTION("beta connects") {
+        REQUIRE(a.register_name("leader", ha.id()));
+        REQUIRE(b.register_name("leader", hb.id()));
         REQUIRE(nb->connect("127.0.0.1", na->port()));
+    }
+    // Connected, and after the heals of the connection, both register it
+    // without a claim (plain register_name, as supervisors do): the
+    // periodic heal (every status_period, 1 s) finds it.
+    bool late = false;
+    SECTION("both register while connected") {
+        REQUIRE(na->connect("127.0.0.1", nb->port()));
+        late = true;
     }
     std::thread tb([&] { b.run(); });
     std::thread ta([&] { a.run(); });
+    if (late) {
+        CHECK(ca->wait_heals(1, 10s));
+        CHECK(cb->wait_heals(1, 10s));
+        CHECK(a.register_name("leader", ha.id()));
+        CHECK(b.register_name("leader", hb.id()));
+    }
     const bool someone_lost = lost.get_future().wait_for(10s) == std::future_status::ready;
     a.send(ha.id(), 0);
     b.send(hb.id(), 0);

@@ -87,10 +87,12 @@ class cluster {
     /// this node's names too: the name stays with the node of lower id;
     /// the other node releases it, and its holder gets `name_lost` (and
     /// goes on running). Both sides decide alike, each from the other's
-    /// list of names, asked when the member comes up. This covers every
-    /// name of the node's registry, also those registered with plain
-    /// coronet::register_name (which claims nothing: only this function
-    /// makes sure no connected member holds the name already).
+    /// list of names, asked when the member comes up and again every
+    /// status_period. This covers every name of the node's registry, also
+    /// those registered with plain coronet::register_name or by
+    /// supervisors (which claim nothing: only this function makes sure no
+    /// connected member holds the name already; for those, two holders
+    /// last until the next heal, at most about one status_period).
     /// Inside a process; **suspends**.
     [[nodiscard]] task<bool> register_name(std::string name, pid p, duration timeout);
 
@@ -118,6 +120,11 @@ class cluster {
     /// The multicast announcer (its counters: stats, wait_stats), or null
     /// without multicast.
     const announcer* multicast() const noexcept;
+
+    /// Blocks until `n` heals (name comparisons with a member: one when it
+    /// comes up, then one per member every status_period) have run, or
+    /// `timeout` passed: false then. Not from a process (it blocks).
+    bool wait_heals(std::uint64_t n, duration timeout) const;
 
     /// Names this node released to members of lower id (heals).
     std::uint64_t names_lost() const;
