@@ -62,9 +62,9 @@ wait_listening() {
     [[ -n $line ]] || fail "$name did not start"
     addr[$name]=$(sed -E 's/.*listening on ([^ ]+) as .*/\1/' <<<"$line")
 }
-ctl() { "$ctl_bin" --node "${addr[alpha]}" --timeout 5s "$@"; }
+ctl() { "$ctl_bin" --node "${addr[alpha]}" --timeout 5s --secret-file "$work/secret" "$@"; }
 
-echo "== three coronet-node processes find each other (multicast, HMAC-signed) =="
+echo "== three coronet-node processes find each other (multicast, HMAC-signed; the hello proves the secret) =="
 for n in alpha beta gamma; do start_node "$n"; done
 for n in alpha beta gamma; do wait_listening "$n"; done
 members=""

@@ -23,6 +23,9 @@ class category final : public std::error_category {
             case errc::tls_refused:
                 return "the TLS handshake with the node failed (a certificate refused, or TLS on "
                        "one side only)";
+            case errc::secret_refused:
+                return "the node does not share this node's cluster secret (or one side has "
+                       "none)";
             case errc::write_interrupted:
                 return "an earlier write was interrupted part-way; nothing more can be written";
         }

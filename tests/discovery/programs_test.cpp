@@ -396,8 +396,15 @@ TEST_CASE("coronet-node reads a config file, the command line wins, multicast fi
     const run_result other = ctl(*a, {"nodes"});
     CHECK(other.code == 1);
     CHECK(other.err.find("cannot connect") != std::string::npos);
-    const run_result same = run(CORONET_CTL_PROGRAM, {"--node", a->address, "--cluster", "programs",
-                                                      "functions", "from-file"});
+    // The secret too: a ctl of the cluster without it is refused, with it
+    // it gets in.
+    const run_result no_secret = run(CORONET_CTL_PROGRAM, {"--node", a->address, "--cluster",
+                                                           "programs", "functions", "from-file"});
+    CHECK(no_secret.code == 1);
+    CHECK(no_secret.err.find("cluster secret") != std::string::npos);
+    const run_result same =
+        run(CORONET_CTL_PROGRAM, {"--node", a->address, "--cluster", "programs", "--secret-file",
+                                  secret.path, "functions", "from-file"});
     REQUIRE(same.code == 0);
     CHECK(column(same.out, 1) == std::vector<std::string>{"counter", "echo"});
     CHECK(a->log.read().find("multicast discovery on " + group + " from 127.0.0.1") !=
@@ -407,8 +414,9 @@ TEST_CASE("coronet-node reads a config file, the command line wins, multicast fi
     const auto until = clock_type::now() + start_bound;
     std::vector<std::string> members;
     do {
-        const run_result r =
-            run(CORONET_CTL_PROGRAM, {"--node", a->address, "--cluster", "programs", "nodes"});
+        const run_result r = run(
+            CORONET_CTL_PROGRAM,
+            {"--node", a->address, "--cluster", "programs", "--secret-file", secret.path, "nodes"});
         REQUIRE(r.code == 0);
         members = column(r.out, 0);
     } while (members != both && clock_type::now() < until);

@@ -11,9 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <catch2/catch.hpp>
@@ -97,6 +99,22 @@ task<std::string> client(node* here) {
     co_return out;
 }
 
+/// Whether `n` has `peer` as a peer within 10 s: the accepting side makes
+/// a connecting node its peer just after the connecting side's connect
+/// returned (it sends its hello back first).
+bool await_peer(node& n, const std::string& peer) {
+    std::promise<void> up;
+    std::once_flag once;
+    const auto id = n.watch_peers([&](const std::string& name, bool is_up) {
+        if (is_up && name == peer) std::call_once(once, [&] { up.set_value(); });
+    });
+    const std::vector<std::string> now = n.peers();
+    const bool ok = std::find(now.begin(), now.end(), peer) != now.end() ||
+                    up.get_future().wait_for(10s) == std::future_status::ready;
+    n.unwatch_peers(id);
+    return ok;
+}
+
 }  // namespace
 
 TEST_CASE("node: connect, whereis, and sends to a process of another node and back",
@@ -111,6 +129,7 @@ TEST_CASE("node: connect, whereis, and sends to a process of another node and ba
         REQUIRE(peer);
         CHECK(*peer == "beta");
         CHECK(na->peers() == std::vector<std::string>{"beta"});
+        CHECK(await_peer(*nb, "alpha"));
         CHECK(nb->peers() == std::vector<std::string>{"alpha"});
         auto server = b.spawn(echo_server, 3);
         REQUIRE(b.register_name("echo", server.id()));
@@ -124,6 +143,57 @@ TEST_CASE("node: connect, whereis, and sends to a process of another node and ba
               "found");
     }  // the nodes stop here: this must not hang
     SUCCEED("stopped");
+}
+
+TEST_CASE("node: with a cluster secret, only nodes that hold it connect", "[net][node]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    runtime c(named("gamma"));
+    node_options with_secret;
+    with_secret.secret = "the cluster secret";
+    auto na = node::start(a, with_secret);
+    auto nb = node::start(b, with_secret);
+    // Both hold it: connected (each proved it to the other), messages flow.
+    auto peer = na->connect("127.0.0.1", nb->port());
+    REQUIRE(peer);
+    CHECK(*peer == "beta");
+    CHECK(await_peer(*nb, "alpha"));
+    auto server = b.spawn(echo_server, 3);
+    REQUIRE(b.register_name("echo", server.id()));
+    auto cl = a.spawn(client, na.get());
+    std::thread beta([&] { b.run(); });
+    a.run();
+    b.cancel(server.id(), "client done");
+    beta.join();
+    CHECK(cl.value() ==
+          "found on another node; stays_home refused; pong: 0; pong: 1; pong: 2; nobody: not "
+          "found");
+    {
+        // Another secret: refused both ways, and neither side counts it.
+        node_options other;
+        other.secret = "a guessed secret";
+        auto nc = node::start(c, other);
+        auto to_b = nc->connect("127.0.0.1", nb->port());
+        REQUIRE_FALSE(to_b);
+        CHECK(to_b.error() == errc::secret_refused);
+        auto from_b = nb->connect("127.0.0.1", nc->port());
+        REQUIRE_FALSE(from_b);
+        CHECK(from_b.error() == errc::secret_refused);
+        CHECK(nc->peers().empty());
+    }
+    {
+        // No secret at all, either way: refused.
+        auto nc = node::start(c);
+        auto to_b = nc->connect("127.0.0.1", nb->port());
+        REQUIRE_FALSE(to_b);
+        CHECK(to_b.error() == errc::secret_refused);
+        auto from_b = nb->connect("127.0.0.1", nc->port());
+        REQUIRE_FALSE(from_b);
+        CHECK(from_b.error() == errc::secret_refused);
+        CHECK(nc->peers().empty());
+    }
+    CHECK(nb->peers() == std::vector<std::string>{"alpha"});
+    CHECK(na->peers() == std::vector<std::string>{"beta"});
 }
 
 TEST_CASE("node: connecting to a port where no node listens fails cleanly", "[net][node]") {

@@ -1,6 +1,8 @@
 #include "ctl_protocol.hpp"
 
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
 namespace coronet::tools {
 
@@ -42,6 +44,16 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& s) {
     const auto n = parse_unsigned(v);
     if (!n || *n == 0 || *n > 1000UL * 1000 * 1000) return std::nullopt;
     return std::chrono::milliseconds(*n * scale);
+}
+
+std::optional<std::string> read_secret(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return std::nullopt;
+    std::stringstream b;
+    b << f.rdbuf();
+    std::string secret = b.str();
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    return secret;
 }
 
 }  // namespace coronet::tools

@@ -90,6 +90,10 @@ std::optional<std::pair<std::string, std::uint16_t>> split_host_port(const std::
 /// for anything else or a value that is not positive.
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& s);
 
+/// The cluster secret in the file at `path` (its trailing line ends
+/// removed); nullopt when it cannot be read.
+std::optional<std::string> read_secret(const std::string& path);
+
 }  // namespace coronet::tools
 
 CORONET_SERIALIZABLE(coronet::tools::swap_report, "coronet.tools.swap_report");

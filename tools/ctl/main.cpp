@@ -53,6 +53,7 @@ const char* const usage_text =
     "  --cluster NAME      the cluster's name (default \"default\")\n"
     "  --timeout DURATION  for each request (default 5s)\n"
     "  --cert FILE --key FILE --ca FILE [--key-passphrase S]  mutual TLS, as the nodes\n"
+    "  --secret S, --secret-file F  the cluster secret, when the nodes have one\n"
     "commands:\n"
     "  nodes                         the members: NODE ADDRESS\n"
     "  status [NODE...]              their status (of all members by default)\n"
@@ -69,6 +70,7 @@ struct ctl_options {
     std::string cluster = "default";
     duration timeout = 5s;
     std::string cert, key, ca, passphrase;
+    std::string secret;                ///< the cluster secret, when the nodes have one
     std::vector<std::string> command;  ///< the command and its arguments
 };
 
@@ -98,6 +100,12 @@ ctl_options parse(int argc, char** argv) {
             o.ca = v;
         } else if (key == "--key-passphrase") {
             o.passphrase = v;
+        } else if (key == "--secret") {
+            o.secret = v;
+        } else if (key == "--secret-file") {
+            auto s = read_secret(v);
+            if (!s) throw usage_error("cannot read the secret file \"" + v + "\"");
+            o.secret = *s;
         } else {
             throw usage_error("unknown option " + key);
         }
@@ -361,6 +369,7 @@ int run(const ctl_options& o) {
     net::node_options no;
     no.cluster = o.cluster;
     no.hidden = true;  // (not gossiped, not a member: the nodes forget it when it goes)
+    no.secret = o.secret;
     if (!o.cert.empty()) no.tls = net::node_tls{o.cert, o.key, o.passphrase, o.ca};
     auto n = net::node::start(rt, no);
     const auto [host, port] = *split_host_port(o.node);

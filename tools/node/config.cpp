@@ -65,16 +65,12 @@ void set_secret(node_config& c, std::string secret, source& s) {
 }
 
 std::string read_secret_file(const std::string& path, const source& s) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) bad(s, "cannot read the secret file \"" + path + "\"");
-    std::stringstream b;
-    b << f.rdbuf();
-    std::string secret = b.str();
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    std::optional<std::string> secret = read_secret(path);
+    if (!secret) bad(s, "cannot read the secret file \"" + path + "\"");
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
         log_warn("the secret file \"" + path + "\" can be read by other users (chmod 600 it)");
-    return secret;
+    return *secret;
 }
 
 const std::vector<option>& options() {

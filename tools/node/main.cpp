@@ -65,6 +65,7 @@ net::node_options node_options_of(const node_config& c) {
     o.cluster = c.cluster;
     o.advertise_host = c.advertise_host;
     o.allow_plaintext = c.allow_plaintext;
+    o.secret = c.secret;  // (nodes without it are refused: connect and hello)
     if (!c.cert_file.empty())
         o.tls = net::node_tls{c.cert_file, c.key_file, c.key_passphrase, c.ca_file};
     return o;

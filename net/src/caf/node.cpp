@@ -35,6 +35,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <stdexcept>
@@ -43,11 +44,13 @@
 #include <thread>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "../node_tls.hpp"
 #include "coronet/call.hpp"
 #include "coronet/detail/remote_route.hpp"
 #include "coronet/exit_reason.hpp"
+#include "coronet/net/hmac.hpp"
 #include "coronet/receive.hpp"
 #include "coronet/runtime.hpp"
 #include "coronet/self.hpp"
@@ -100,6 +103,7 @@ constexpr const char* app_identifier = "coronet-wire-1";
 // (CAF 0.17 atoms: at most 10 characters.)
 constexpr caf::atom_value hello_atom = caf::atom("c.hello");
 constexpr caf::atom_value hello_back_atom = caf::atom("c.hello2");
+constexpr caf::atom_value hello_proof_atom = caf::atom("c.hello3");
 constexpr caf::atom_value batch_atom = caf::atom("c.batch");
 constexpr caf::atom_value ack_atom = caf::atom("c.ack");
 constexpr caf::atom_value whereis_atom = caf::atom("c.whereis");
@@ -251,9 +255,20 @@ struct node::impl final : detail::remote_router {
 
     std::mutex hello_m;  ///< connect's wait for the peer's hello back
     std::condition_variable hello_cv;
-    std::map<std::uint64_t, std::string> hello_backs;  ///< connect id -> peer name
-    std::set<std::uint64_t> flushes_owed;              ///< ~node's round trips in flight
-    std::set<std::uint64_t> hellos_abandoned;          ///< connects that timed out
+    /// connect id -> the peer's name, or nullopt when the secret check failed
+    std::map<std::uint64_t, std::optional<std::string>> hello_backs;
+    std::map<std::uint64_t, std::string> hello_nonces;  ///< connect id -> our challenge (secret)
+    /// Hellos that passed their first half (a secret is set): waiting for
+    /// the peer's proof, by its gateway (at most 256; under hello_m).
+    struct pending_hello {
+        std::string challenge;  ///< what we asked the peer to sign
+        std::uint64_t id = 0;
+        std::string name;
+        std::string addresses;
+    };
+    std::map<caf::actor_addr, pending_hello> pending_hellos;
+    std::set<std::uint64_t> flushes_owed;      ///< ~node's round trips in flight
+    std::set<std::uint64_t> hellos_abandoned;  ///< connects that timed out
 
     std::atomic<std::uint64_t> next_id{1};
 
@@ -886,33 +901,22 @@ struct node::impl final : detail::remote_router {
                 if (id_of_gateway(x.sender) == c.get_as<std::uint64_t>(1))  // (no spoofing)
                     on_ack(c.get_as<std::uint64_t>(1), c.get_as<std::uint64_t>(2));
             } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t, std::uint64_t,
-                                        std::string>() &&
+                                        std::string, std::string>() &&
                        c.get_as<caf::atom_value>(0) == hello_atom) {
-                check_hello(c.get_as<std::string>(1), c.get_as<std::uint64_t>(2));
                 // A node connected: say who we are (and whom we know:
-                // gossip), then remember it. The hello back goes first: what
-                // this node sends it once it is a peer (a watcher's first
-                // request) must not overtake the hello back, or the peer,
-                // not knowing this node yet, drops it.
-                const auto gw = caf::actor_cast<caf::actor>(x.sender);
-                const std::string mine = hello_addresses();  // (before it is a peer)
-                caf::send_as(gateway, gw, hello_back_atom, name, rt.node_id(),
-                             c.get_as<std::uint64_t>(3), mine);
-                add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1), gw,
-                         take_addresses(c.get_as<std::string>(4)));
+                // gossip), then remember it.
+                on_hello(x.sender, c.get_as<std::string>(1), c.get_as<std::uint64_t>(2),
+                         c.get_as<std::uint64_t>(3), c.get_as<std::string>(4),
+                         c.get_as<std::string>(5));
             } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t, std::uint64_t,
-                                        std::string>() &&
+                                        std::string, std::string>() &&
                        c.get_as<caf::atom_value>(0) == hello_back_atom) {
-                check_hello(c.get_as<std::string>(1), c.get_as<std::uint64_t>(2));
-                add_peer(c.get_as<std::uint64_t>(2), c.get_as<std::string>(1),
-                         caf::actor_cast<caf::actor>(x.sender),
-                         take_addresses(c.get_as<std::string>(4)));
-                {
-                    const std::lock_guard lock(hello_m);
-                    const auto id = c.get_as<std::uint64_t>(3);
-                    if (hellos_abandoned.erase(id) == 0) hello_backs[id] = c.get_as<std::string>(1);
-                }
-                hello_cv.notify_all();
+                on_hello_back(x.sender, c.get_as<std::string>(1), c.get_as<std::uint64_t>(2),
+                              c.get_as<std::uint64_t>(3), c.get_as<std::string>(4),
+                              c.get_as<std::string>(5));
+            } else if (c.match_elements<caf::atom_value, std::uint64_t, std::string>() &&
+                       c.get_as<caf::atom_value>(0) == hello_proof_atom) {
+                on_hello_proof(x.sender, c.get_as<std::string>(2));
             } else if (c.match_elements<caf::atom_value, std::string, std::uint64_t,
                                         std::string>() &&
                        c.get_as<caf::atom_value>(0) == whereis_atom) {
@@ -961,6 +965,135 @@ struct node::impl final : detail::remote_router {
 
     /// A node's hello must carry the id of its name (pids carry the id):
     /// another id would let it pose as a third node.
+    /// The proof of the secret for `challenge`, from `from` to `to`
+    /// (`kind` tells the two directions apart), as hex.
+    std::string secret_proof(std::string_view kind, const std::string& challenge,
+                             const std::string& from, const std::string& to) const {
+        const auto tag = hmac_sha256(options.secret,
+                                     std::string(kind) + "|" + challenge + "|" + from + "|" + to);
+        return to_hex(tag.data(), tag.size());
+    }
+    static std::string to_hex(const std::uint8_t* p, std::size_t n) {
+        static const char digits[] = "0123456789abcdef";
+        std::string out;
+        for (std::size_t i = 0; i < n; ++i) {
+            out.push_back(digits[p[i] >> 4]);
+            out.push_back(digits[p[i] & 15]);
+        }
+        return out;
+    }
+    static std::string fresh_challenge() {
+        const std::vector<std::uint8_t> b = random_bytes(16);
+        return to_hex(b.data(), b.size());
+    }
+    static bool same_proof(const std::string& a, const std::string& b) noexcept {
+        return a.size() == b.size() &&
+               hmac_equal({reinterpret_cast<const std::uint8_t*>(a.data()), a.size()},
+                          {reinterpret_cast<const std::uint8_t*>(b.data()), b.size()});
+    }
+
+    /// A hello (the connecting node's first message). Without a secret on
+    /// either side, the node is a peer at once. With one: the hello back
+    /// carries this node's proof for the peer's challenge and a challenge
+    /// of its own; the peer becomes one when its proof comes (hello_proof).
+    void on_hello(const caf::strong_actor_ptr& from, const std::string& peer_name, std::uint64_t id,
+                  std::uint64_t hello_id, const std::string& addresses,
+                  const std::string& their_challenge) {
+        check_hello(peer_name, id);
+        const auto gw = caf::actor_cast<caf::actor>(from);
+        const std::string mine = hello_addresses();  // (before it is a peer)
+        if (options.secret.empty() != their_challenge.empty()) {
+            std::fprintf(stderr, "coronet node %s: refused node %s: %s\n", name.c_str(),
+                         peer_name.c_str(),
+                         options.secret.empty() ? "it has a cluster secret, this node has none"
+                                                : "it does not have the cluster secret");
+            caf::send_as(gateway, gw, hello_back_atom, name, rt.node_id(), hello_id, mine,
+                         std::string("refused"));
+            return;
+        }
+        if (options.secret.empty()) {
+            // The hello back goes first: what this node sends the peer once
+            // it is one (a watcher's first request) must not overtake the
+            // hello back, or the peer, not knowing this node yet, drops it.
+            caf::send_as(gateway, gw, hello_back_atom, name, rt.node_id(), hello_id, mine,
+                         std::string());
+            add_peer(id, peer_name, gw, take_addresses(addresses));
+            return;
+        }
+        pending_hello p{fresh_challenge(), id, peer_name, addresses};
+        const std::string auth =
+            p.challenge + ":" + secret_proof("hello-back", their_challenge, name, peer_name);
+        {
+            const std::lock_guard lock(hello_m);
+            if (pending_hellos.size() >= 256) pending_hellos.erase(pending_hellos.begin());
+            pending_hellos[caf::actor_cast<caf::actor_addr>(from)] = std::move(p);
+        }
+        caf::send_as(gateway, gw, hello_back_atom, name, rt.node_id(), hello_id, mine, auth);
+    }
+
+    /// The answer to our hello: the peer, if its proof checks out (a
+    /// secret), after our own proof went to it.
+    void on_hello_back(const caf::strong_actor_ptr& from, const std::string& peer_name, std::uint64_t id,
+                       std::uint64_t hello_id, const std::string& addresses,
+                       const std::string& auth) {
+        check_hello(peer_name, id);
+        std::string our_challenge;
+        {
+            const std::lock_guard lock(hello_m);
+            if (auto it = hello_nonces.find(hello_id); it != hello_nonces.end()) {
+                our_challenge = std::move(it->second);
+                hello_nonces.erase(it);
+            }
+        }
+        const auto gw = caf::actor_cast<caf::actor>(from);
+        bool ok = auth.empty() && options.secret.empty();
+        if (!options.secret.empty() && auth != "refused" && !our_challenge.empty()) {
+            const auto colon = auth.find(':');
+            if (colon != std::string::npos &&
+                same_proof(auth.substr(colon + 1),
+                           secret_proof("hello-back", our_challenge, peer_name, name))) {
+                // Our proof first: it must reach the peer before anything
+                // this node sends it as a peer.
+                caf::send_as(gateway, gw, hello_proof_atom, hello_id,
+                             secret_proof("hello", auth.substr(0, colon), name, peer_name));
+                ok = true;
+            }
+        }
+        if (ok) {
+            add_peer(id, peer_name, gw, take_addresses(addresses));
+        } else {
+            std::fprintf(stderr, "coronet node %s: refused node %s: %s\n", name.c_str(),
+                         peer_name.c_str(),
+                         auth == "refused"        ? "it refused this node's cluster secret"
+                         : options.secret.empty() ? "it has a cluster secret, this node has none"
+                                                  : "it does not have the cluster secret");
+        }
+        {
+            const std::lock_guard lock(hello_m);
+            if (hellos_abandoned.erase(hello_id) == 0)
+                hello_backs[hello_id] = ok ? std::optional<std::string>(peer_name) : std::nullopt;
+        }
+        hello_cv.notify_all();
+    }
+
+    /// The connecting node's proof of the secret: then it is a peer.
+    void on_hello_proof(const caf::strong_actor_ptr& from, const std::string& proof) {
+        pending_hello p;
+        {
+            const std::lock_guard lock(hello_m);
+            const auto it = pending_hellos.find(caf::actor_cast<caf::actor_addr>(from));
+            if (it == pending_hellos.end()) return;
+            p = std::move(it->second);
+            pending_hellos.erase(it);
+        }
+        if (!same_proof(proof, secret_proof("hello", p.challenge, p.name, name))) {
+            std::fprintf(stderr, "coronet node %s: refused node %s: a wrong secret proof\n",
+                         name.c_str(), p.name.c_str());
+            return;
+        }
+        add_peer(p.id, p.name, caf::actor_cast<caf::actor>(from), take_addresses(p.addresses));
+    }
+
     static void check_hello(const std::string& peer_name, std::uint64_t id) {
         if (id != detail::node_id_of(peer_name))
             throw wire_error("a hello from \"" + peer_name + "\" with another node's id");
@@ -1147,18 +1280,26 @@ result<std::string> node::connect(const std::string& host, std::uint16_t port) {
         return std::make_error_code(std::errc::connection_refused);
     }
     const std::uint64_t id = p_->next_id++;
+    std::string challenge;  // (with a secret: what the peer must sign)
+    if (!p_->options.secret.empty()) {
+        challenge = impl::fresh_challenge();
+        const std::lock_guard lock(p_->hello_m);
+        p_->hello_nonces[id] = challenge;
+    }
     caf::send_as(p_->gateway, *gw, hello_atom, p_->name, p_->rt.node_id(), id,
-                 p_->hello_addresses());
+                 p_->hello_addresses(), challenge);
     std::unique_lock lock(p_->hello_m);
     if (!p_->hello_cv.wait_for(lock, std::chrono::seconds(5),
                                [&] { return p_->hello_backs.count(id) != 0; })) {
         // (a hello back after this is dropped; the peer may still be added)
         p_->hellos_abandoned.insert(id);
+        p_->hello_nonces.erase(id);
         return std::make_error_code(std::errc::timed_out);
     }
-    std::string peer = std::move(p_->hello_backs[id]);
+    std::optional<std::string> peer = std::move(p_->hello_backs[id]);
     p_->hello_backs.erase(id);
-    return peer;
+    if (!peer) return make_error_code(errc::secret_refused);
+    return std::move(*peer);
 }
 
 runtime& node::runtime_of() const noexcept {

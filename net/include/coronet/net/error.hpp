@@ -19,8 +19,9 @@ enum class errc {
     truncated,          ///< the peer closed inside a frame
     write_interrupted,  ///< an earlier write gave up half-way: writing is out of step
     incompatible_peer,  ///< a node of another wire version (or application)
-    tls_refused,  ///< the TLS handshake between nodes failed (certificates, or TLS on one side
-                  ///< only)
+    tls_refused,     ///< the TLS handshake between nodes failed (certificates, or TLS on one side
+                     ///< only)
+    secret_refused,  ///< the nodes do not share the cluster secret (node_options::secret)
 };
 
 const std::error_category& net_category() noexcept;

@@ -83,6 +83,15 @@ struct node_options {
     std::optional<node_tls> tls;
     /// Listen in plain text beyond loopback anyway (a trusted network).
     bool allow_plaintext = false;
+    /// The cluster secret: when set, two nodes connect only if both hold
+    /// it. Each proves it to the other in the hello, with HMAC-SHA256 over
+    /// a fresh random challenge from the other side (nothing to replay);
+    /// a node without it, or with another, is refused (connect gives
+    /// errc::secret_refused; the accepting side logs it). It keeps
+    /// strangers out of a plain-text cluster on a trusted LAN; it does not
+    /// encrypt (use `tls` for that). The same secret signs multicast
+    /// announcements (discovery::multicast_options::secret).
+    std::string secret;
     /// A hidden node (a tool such as coronet-ctl, Erlang's hidden nodes):
     /// it connects and talks like any node, but its hellos carry no
     /// address, so its peers do not tell others of it (gossip), and a
@@ -148,6 +157,7 @@ class node {
     /// Connects to the node listening at host:port; its name. Errors:
     /// connection refused, a node of another cluster or wire version
     /// (errc::incompatible_peer), a failed TLS handshake (errc::tls_refused),
+    /// a node that does not share the cluster secret (errc::secret_refused),
     /// no hello within 5 s (timed_out). A node
     /// whose name is already connected replaces the old connection, which
     /// counts as lost (its monitors get noconnection): node names must be
