@@ -43,8 +43,9 @@ struct cluster_options {
     /// address every `multicast->period`, and connects at once to every
     /// node of its cluster whose announcement carries the right HMAC.
     /// Announcements with another secret are ignored and logged. The
-    /// secret authenticates the announcements only: to keep strangers from
-    /// connecting to a node directly, give the nodes mutual TLS
+    /// announcements are the introduction only: to keep strangers from
+    /// connecting to a node directly, give the nodes the same secret
+    /// (node_options::secret, checked in the hello) or mutual TLS
     /// (node_options::tls).
     std::optional<multicast_options> multicast;
 };
