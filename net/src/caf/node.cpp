@@ -1033,8 +1033,8 @@ struct node::impl final : detail::remote_router {
 
     /// The answer to our hello: the peer, if its proof checks out (a
     /// secret), after our own proof went to it.
-    void on_hello_back(const caf::strong_actor_ptr& from, const std::string& peer_name, std::uint64_t id,
-                       std::uint64_t hello_id, const std::string& addresses,
+    void on_hello_back(const caf::strong_actor_ptr& from, const std::string& peer_name,
+                       std::uint64_t id, std::uint64_t hello_id, const std::string& addresses,
                        const std::string& auth) {
         check_hello(peer_name, id);
         std::string our_challenge;
