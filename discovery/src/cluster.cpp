@@ -129,12 +129,7 @@ struct cluster::impl {
     /// connected members without a claim (plain register_name, supervisor
     /// names) are reconciled within a period too.
     void heal_all() {
-        std::vector<std::string> members;
-        {
-            const std::lock_guard lock(m);
-            members = peers;
-        }
-        for (const std::string& peer : members) start_heal(peer);
+        for (const std::string& peer : members_now()) start_heal(peer);
     }
 
     /// Addresses announced by multicast, not yet joined (under status_m).
@@ -225,6 +220,12 @@ struct cluster::impl {
     mutable std::mutex m;
     std::vector<std::string> peers;  ///< connected members, sorted (under m)
     std::vector<pid> subscribers;    ///< (under m)
+
+    /// The connected members now (sorted; not this node).
+    std::vector<std::string> members_now() const {
+        const std::lock_guard lock(m);
+        return peers;
+    }
 
     std::weak_ptr<impl> self_ref;  ///< (for the heal processes)
 
@@ -497,11 +498,7 @@ task<bool> cluster::register_name(std::string name, pid p, duration timeout) {
     wire_writer w(request);
     wire_write(w, name);
     wire_write(w, c.rt.node_id());
-    std::vector<std::string> asked;
-    {
-        const std::lock_guard lock(c.m);
-        asked = c.peers;
-    }
+    const std::vector<std::string> asked = c.members_now();
     const time_point until = self().now() + timeout;
     bool free = true;
     for (const std::string& peer : asked) {
@@ -553,11 +550,7 @@ void cluster::share_topic_name(std::string_view name, std::string_view wire_type
 task<std::optional<std::pair<std::string, std::string>>> cluster::find_shared_topic(
     std::string name, duration timeout) {
     impl& p = *p_;
-    std::vector<std::string> asked;
-    {
-        const std::lock_guard lock(p.m);
-        asked = p.peers;
-    }
+    const std::vector<std::string> asked = p.members_now();
     const time_point until = self().now() + timeout;
     for (const std::string& peer : asked) {
         const duration left = until - self().now();
@@ -626,11 +619,7 @@ void cluster::unsubscribe(const pid& who) {
 task<std::optional<pid>> cluster::locate(std::string name, duration timeout) {
     impl& p = *p_;
     if (auto here = p.rt.whereis(name)) co_return here;
-    std::vector<std::string> asked;
-    {
-        const std::lock_guard lock(p.m);
-        asked = p.peers;
-    }
+    const std::vector<std::string> asked = p.members_now();
     const time_point until = self().now() + timeout;
     for (const std::string& peer : asked) {
         const duration left = until - self().now();

@@ -115,6 +115,23 @@ bool await_peer(node& n, const std::string& peer) {
     return ok;
 }
 
+/// What the client of echo_round reports.
+const std::string expected_echo_round =
+    "found on another node; stays_home refused; pong: 0; pong: 1; pong: 2; nobody: not found";
+
+/// An echo server registered on b, and a client on a (through `na`)
+/// talking to it, both runtimes run until the client is done: its report.
+std::string echo_round(runtime& a, runtime& b, node& na) {
+    auto server = b.spawn(echo_server, 3);
+    REQUIRE(b.register_name("echo", server.id()));
+    auto cl = a.spawn(client, &na);
+    std::thread beta([&] { b.run(); });
+    a.run();
+    b.cancel(server.id(), "client done");  // (ended already unless the client failed)
+    beta.join();
+    return cl.value();
+}
+
 }  // namespace
 
 TEST_CASE("node: connect, whereis, and sends to a process of another node and back",
@@ -131,16 +148,7 @@ TEST_CASE("node: connect, whereis, and sends to a process of another node and ba
         CHECK(na->peers() == std::vector<std::string>{"beta"});
         CHECK(await_peer(*nb, "alpha"));
         CHECK(nb->peers() == std::vector<std::string>{"alpha"});
-        auto server = b.spawn(echo_server, 3);
-        REQUIRE(b.register_name("echo", server.id()));
-        auto c = a.spawn(client, na.get());
-        std::thread beta([&] { b.run(); });
-        a.run();
-        b.cancel(server.id(), "client done");  // (ended already unless the client failed)
-        beta.join();
-        CHECK(c.value() ==
-              "found on another node; stays_home refused; pong: 0; pong: 1; pong: 2; nobody: not "
-              "found");
+        CHECK(echo_round(a, b, *na) == expected_echo_round);
     }  // the nodes stop here: this must not hang
     SUCCEED("stopped");
 }
@@ -158,16 +166,7 @@ TEST_CASE("node: with a cluster secret, only nodes that hold it connect", "[net]
     REQUIRE(peer);
     CHECK(*peer == "beta");
     CHECK(await_peer(*nb, "alpha"));
-    auto server = b.spawn(echo_server, 3);
-    REQUIRE(b.register_name("echo", server.id()));
-    auto cl = a.spawn(client, na.get());
-    std::thread beta([&] { b.run(); });
-    a.run();
-    b.cancel(server.id(), "client done");
-    beta.join();
-    CHECK(cl.value() ==
-          "found on another node; stays_home refused; pong: 0; pong: 1; pong: 2; nobody: not "
-          "found");
+    CHECK(echo_round(a, b, *na) == expected_echo_round);
     {
         // Another secret: refused both ways, and neither side counts it.
         node_options other;
@@ -705,16 +704,7 @@ TEST_CASE("node: mutual TLS between nodes, and a node without the right certific
     auto nb = node::start(b, tls_node("node"));
     // Both TLS with certificates of the cluster's CA: connected, messages flow.
     REQUIRE(na->connect("127.0.0.1", nb->port()));
-    auto server = b.spawn(echo_server, 3);
-    REQUIRE(b.register_name("echo", server.id()));
-    auto cl = a.spawn(client, na.get());
-    std::thread beta([&] { b.run(); });
-    a.run();
-    b.cancel(server.id(), "client done");
-    beta.join();
-    CHECK(cl.value() ==
-          "found on another node; stays_home refused; pong: 0; pong: 1; pong: 2; nobody: not "
-          "found");
+    CHECK(echo_round(a, b, *na) == expected_echo_round);
     {
         // A node whose certificate another CA signed: refused both ways.
         auto rogue = node::start(c, tls_node("node-rogue", "other-ca.pem"));
