@@ -25,6 +25,9 @@ run_stage() {
 # Sanitizer runtime options (the asan/tsan presets add the same defaults themselves).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+if [[ -z "${LSAN_OPTIONS:-}" && -f "$root/tests/lsan.supp" ]]; then
+    export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp"
+fi
 if [[ -z "${TSAN_OPTIONS:-}" ]]; then
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
     if [[ -f "$root/tests/tsan.supp" ]]; then

@@ -493,6 +493,7 @@ TEST_CASE("SIGTERM and SIGINT stop coronet-node cleanly with exit code 0",
     CHECK(a->log.read().find("alpha info: stopped") != std::string::npos);
     b->proc->signal(SIGINT);
     const auto code_b = b->proc->wait(clock_type::now() + 30s);
+    INFO("beta: " << b->log.read());
     REQUIRE(code_b);
     CHECK(*code_b == 0);
     CHECK(b->log.read().find("got SIGINT: stopping") != std::string::npos);
