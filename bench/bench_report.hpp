@@ -5,6 +5,7 @@
 // 2-core VM the noise only ever makes a run slower, and both sides get the
 // same treatment.
 
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -12,6 +13,14 @@
 #include <tuple>
 
 namespace bench {
+
+/// Whether `name` is one of `rows` (a row list such as remote_rows).
+template <std::size_t N>
+bool is_row_of(const std::string& name, const char* const (&rows)[N]) {
+    for (const char* row : rows)
+        if (name == row) return true;
+    return false;
+}
 
 struct best_value {
     double value = 0;

@@ -184,9 +184,7 @@ void cluster_join_row(const std::string& impl, const bench::cluster_sizes& sz) {
 namespace bench {
 
 bool is_caf_cluster_row(const std::string& name) {
-    for (const char* row : cluster_rows)
-        if (name == row) return true;
-    return false;
+    return is_row_of(name, cluster_rows);
 }
 
 void run_caf_cluster(const std::string& name, const cluster_sizes& sz) {

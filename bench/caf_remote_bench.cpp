@@ -267,9 +267,7 @@ void remote_throughput(const std::string& row, bool tls, const std::string& impl
 namespace bench {
 
 bool is_caf_remote_row(const std::string& name) {
-    for (const char* row : remote_rows)
-        if (name == row) return true;
-    return false;
+    return is_row_of(name, remote_rows);
 }
 
 void run_caf_remote(const std::string& name, const remote_sizes& sz) {

@@ -269,9 +269,7 @@ void cluster_join_row(const bench::cluster_sizes& sz) {
 namespace bench {
 
 bool is_coronet_cluster_row(const std::string& name) {
-    for (const char* row : cluster_rows)
-        if (name == row) return true;
-    return false;
+    return is_row_of(name, cluster_rows);
 }
 
 void run_coronet_cluster(const std::string& name, const cluster_sizes& sz) {

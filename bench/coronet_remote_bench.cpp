@@ -229,9 +229,7 @@ void remote_throughput(const std::string& row, bool tls, const bench::remote_siz
 namespace bench {
 
 bool is_coronet_remote_row(const std::string& name) {
-    for (const char* row : remote_rows)
-        if (name == row) return true;
-    return false;
+    return is_row_of(name, remote_rows);
 }
 
 void run_coronet_remote(const std::string& name, const remote_sizes& sz) {
