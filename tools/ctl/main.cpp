@@ -235,7 +235,6 @@ task<int> cmd_status(ctl_context* c) {
     const std::string status_service = "coronet.status";  // (the cluster's)
     const std::string request;
     for (const std::string& n : nodes) {
-        std::string error;
         try {
             co_await reach(c, n);
             const std::string bytes =
@@ -249,10 +248,7 @@ task<int> cmd_status(ctl_context* c) {
                          std::to_string(s.dead_letters), fixed(s.load_1min, 2),
                          std::to_string(s.cores)});
         } catch (const std::exception& e) {
-            error = e.what();
-        }
-        if (!error.empty()) {
-            std::fprintf(stderr, "coronet-ctl: %s: %s\n", n.c_str(), error.c_str());
+            std::fprintf(stderr, "coronet-ctl: %s: %s\n", n.c_str(), e.what());
             code = 1;
         }
     }
@@ -270,7 +266,6 @@ task<int> cmd_listing(ctl_context* c, bool names) {
         t.push_back({"NODE", "FUNCTION", "KIND", "PROCESSES", "LIBRARY"});
     int code = 0;
     for (const std::string& n : nodes) {
-        std::string error;
         try {
             co_await reach(c, n);
             const node_info i = co_await info_of(c, n);
@@ -282,10 +277,7 @@ task<int> cmd_listing(ctl_context* c, bool names) {
                                  std::to_string(f.processes), f.library.empty() ? "-" : f.library});
             }
         } catch (const std::exception& e) {
-            error = e.what();
-        }
-        if (!error.empty()) {
-            std::fprintf(stderr, "coronet-ctl: %s: %s\n", n.c_str(), error.c_str());
+            std::fprintf(stderr, "coronet-ctl: %s: %s\n", n.c_str(), e.what());
             code = 1;
         }
     }
