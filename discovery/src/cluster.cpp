@@ -270,15 +270,21 @@ struct cluster::impl {
     }
 
     /// A member binds a name to a process of this node (remote children of
-    /// its supervisors): "ok", "taken", or "gone" (not a live process here).
+    /// its supervisors): "ok", or "refused" (held by another process, or
+    /// not a live process here).
     std::string on_bind(std::string_view request) {
         wire_reader r(request);
         std::string name;
         pid p;
         wire_read(r, name);
         wire_read(r, p);
-        if (auto holder = rt.whereis(name)) return *holder == p ? "ok" : "taken";
-        return rt.register_name(std::move(name), p) ? "ok" : "gone";
+        return bind_here(std::move(name), p) ? "ok" : "refused";
+    }
+
+    /// Binds `name` to `p` here: true when bound now or already.
+    bool bind_here(std::string name, const pid& p) {
+        if (auto holder = rt.whereis(name)) return *holder == p;
+        return rt.register_name(std::move(name), p);
     }
 
     /// Topics shared from this node: name -> wire type.
@@ -525,10 +531,7 @@ task<bool> cluster::register_name(std::string name, pid p, duration timeout) {
 }
 
 task<bool> cluster::bind_name(std::string node, std::string name, pid p, duration timeout) {
-    if (node == p_->node.name()) {
-        if (auto holder = p_->rt.whereis(name)) co_return *holder == p;
-        co_return p_->rt.register_name(std::move(name), p);
-    }
+    if (node == p_->node.name()) co_return p_->bind_here(std::move(name), p);
     std::string request;
     wire_writer w(request);
     wire_write(w, name);
