@@ -70,12 +70,13 @@ task<pid> start_remote(cluster* c, remote_spec spec, std::string args) {
     for (const std::string& n : nodes) {
         pid p;
         try {
-            p = co_await c->node().spawn_encoded(n, spec.function, args, spec.where.timeout);
+            // (linked before the answer leaves n: never an orphan if this
+            // supervisor or its node ends first)
+            p = co_await c->node().spawn_link_encoded(n, spec.function, args, spec.where.timeout);
         } catch (const std::exception& e) {
             why += n + ": " + e.what() + "; ";
             continue;
         }
-        link(p);
         if (!spec.name.empty()) {
             bool bound = false;
             std::string bind_error = "the name '" + spec.name + "' is held by another process";

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 #include <catch2/catch.hpp>
 #include <coronet/blocking.hpp>
 #include <coronet/call.hpp>
@@ -530,6 +531,149 @@ TEST_CASE("node: call, spawn_on and links across nodes", "[net][node]") {
           "spawn_error: coronet spawn_on beta: greeter: the arguments do not match its "
           "parameters (coronet wire: truncated); "
           "call_error noconnection; call_error noproc");
+}
+
+// ---------------------------------------------------------------- spawn_link_on
+
+namespace {
+
+/// What the "slow" spawner of beta and the caller on alpha share: the
+/// spawner answers only once its observer watches the child and the caller
+/// has timed out, so the caller's cancel always finds a running child.
+struct slow_spawn {
+    pid caller;  ///< set before the runtimes run
+    std::promise<pid> child;
+    std::promise<void> observed;
+    std::promise<void> timed_out;
+};
+
+/// Beta's: waits for a ping that never comes.
+task<void> idle_child() {
+    (void)co_await self().receive<ping>();
+}
+
+/// "kind (detail)": how a process of the other node ended.
+std::string why(const exit_reason& r) {
+    return std::string(to_string(r.kind)) + " (" + r.detail + ")";
+}
+
+/// Beta's: watches `child` and tells `to` how it ended.
+task<void> observer(pid child, pid to, std::promise<void>* ready) {
+    (void)monitor(child);
+    ready->set_value();
+    const down_msg d = co_await self().receive<down_msg>();
+    send(to, ping{child, why(d.reason)});
+}
+
+/// Beta's, isolated: keeps beta's runtime running until told to stop.
+task<void> keeper() {
+    (void)co_await self().receive<ping>();
+}
+
+/// An exit_msg from `from` within `wait`, as text, or "none".
+task<std::string> exit_from(pid from, duration wait) {
+    const auto e = co_await self().receive_for(
+        wait,
+        guard([from](const exit_msg& m) { return m.from == from; }, [](exit_msg m) { return m; }));
+    if (!e) co_return "none";
+    co_return why(e->reason);
+}
+
+/// The three cases, in order; `started` gets each beta process they start
+/// (the caller kills them all at the end, so a broken link cannot leave
+/// beta's run waiting).
+task<std::string> spawn_link_cases(node* here, slow_spawn* slow, std::vector<pid>& started) {
+    std::string out;
+    // 1. Linked with no link() of ours: the greeter's failure reaches us.
+    const pid g =
+        co_await here->spawn_link_on("beta", "greeter", 5s, self().id(), std::string("linked"));
+    started.push_back(g);
+    out += (co_await self().receive<pong>()).text;
+    send(g, ping{self().id(), "fail"});
+    out += "; its exit: " + co_await exit_from(g, 10s);
+    // 2. The caller fails once its child runs: the child ends with it.
+    const pid me = self().id();
+    auto failing = self().spawn(
+        [](node* here, pid me) -> task<void> {
+            const pid child = co_await here->spawn_link_on("beta", "greeter", 5s, self().id(),
+                                                           std::string("from the failing caller"));
+            (void)co_await self().receive<pong>();
+            send(me, ping{child, "spawned"});
+            (void)co_await self().receive<ping>();  // (once our parent watches the child)
+            throw std::runtime_error("the caller failed");
+        },
+        here, me);
+    const ping spawned = co_await self().receive<ping>();
+    started.push_back(spawned.from);
+    (void)monitor(spawned.from);
+    send(failing.id(), ping{me, "go"});
+    const auto d = co_await self().receive_for(10s, [](down_msg m) { return m; });
+    if (!d) co_return out + "; the child of the failed caller still runs";
+    out += "; child of the failed caller: " + why(d->reason);
+    // 3. A timeout: the child that started all the same is killed and
+    // unlinked (no exit from it reaches us).
+    std::string timeout;
+    try {
+        (void)co_await here->spawn_link_encoded("beta", "slow", {}, 50ms);
+    } catch (const call_error& e) {
+        timeout = to_string(e.code());
+    }
+    slow->timed_out.set_value();
+    auto child = slow->child.get_future();
+    if (child.wait_for(10s) != std::future_status::ready)
+        co_return out + "; beta's spawner did not run";
+    started.push_back(child.get());
+    const auto ended = co_await self().receive_for(10s, [](ping m) { return m; });
+    if (!ended) co_return out + "; the timed-out child still runs";
+    out += "; after the " + timeout + ": " + ended->text;
+    out += "; its exit here: " + co_await exit_from(ended->from, 300ms);
+    co_return out;
+}
+
+task<std::string> spawn_link_client(node* here, slow_spawn* slow) {
+    trap_exit(true);
+    std::vector<pid> started;
+    const std::string out = co_await spawn_link_cases(here, slow, started);
+    for (const pid& p : started) exit(p, exit_reason{exit_kind::killed, nullptr, "test over"});
+    const auto keeper = co_await here->whereis("beta", "keeper", 5s);
+    if (keeper) send(*keeper, ping{self().id(), "stop"});
+    co_return out;
+}
+
+}  // namespace
+
+TEST_CASE("node: spawn_link_on links the new process before the answer, and undoes a timed-out one",
+          "[net][node]") {
+    runtime a(named("alpha"));
+    runtime b(named("beta"));
+    auto na = node::start(a);
+    auto nb = node::start(b);
+    nb->add_spawnable("greeter", &greeter);
+    slow_spawn slow;
+    nb->add_spawner("slow", [&slow](runtime& rt, std::string_view) {
+        spawn_options isolated;  // (as add_spawnable's: no root of beta's run)
+        isolated.isolated = true;
+        const pid child = rt.spawn_opt(isolated, idle_child).id();
+        slow.child.set_value(child);
+        rt.spawn_opt(isolated, observer, child, slow.caller, &slow.observed);
+        // (beta's network thread waits here: the answer leaves late)
+        slow.observed.get_future().wait_for(10s);
+        slow.timed_out.get_future().wait_for(10s);
+        return child;
+    });
+    REQUIRE(na->connect("127.0.0.1", nb->port()));
+    spawn_options isolated;
+    isolated.isolated = true;
+    REQUIRE(b.register_name("keeper", b.spawn_opt(isolated, keeper).id()));
+    auto c = a.spawn(spawn_link_client, na.get(), &slow);
+    slow.caller = c.id();
+    std::thread beta([&] { b.run(); });
+    a.run();
+    beta.join();
+    CHECK(c.value() ==
+          "hello linked; its exit: error (greeter asked to fail); child of the failed caller: "
+          "error (the caller failed); after the timeout: killed (spawn_link_on timed out at its "
+          "caller); its exit here: none");
 }
 
 namespace {

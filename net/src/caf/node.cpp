@@ -30,11 +30,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -110,6 +112,8 @@ constexpr caf::atom_value batch_atom = caf::atom("c.batch");
 constexpr caf::atom_value ack_atom = caf::atom("c.ack");
 constexpr caf::atom_value whereis_atom = caf::atom("c.whereis");
 constexpr caf::atom_value spawn_atom = caf::atom("c.spawn");
+constexpr caf::atom_value spawn_link_atom = caf::atom("c.spawnl");
+constexpr caf::atom_value spawn_cancel_atom = caf::atom("c.spawnx");
 constexpr caf::atom_value ask_atom = caf::atom("c.ask");
 constexpr caf::atom_value flush_atom = caf::atom("c.flush");
 constexpr caf::atom_value flushed_atom = caf::atom("c.flushed");
@@ -512,6 +516,33 @@ struct node::impl final : detail::remote_router {
                 if (const caf::actor gw = gateway_of(*id)) send(gw, from);
             },
             timeout);
+    }
+
+    /// spawn_on (`how` spawn_atom) or spawn_link_on (spawn_link_atom). A
+    /// spawn_link_on that times out asks that node to undo it
+    /// (spawn_cancel_atom): a process that started all the same is unlinked
+    /// from the caller and killed, so the caller never gets the exit of a
+    /// process it never heard of.
+    task<pid> spawn_request(std::string node_name, std::string function, std::string args,
+                            duration timeout, caf::atom_value how) {
+        reply_address sent;
+        caf::actor to;
+        wire::spawn_result r;
+        try {
+            r = co_await control_call<wire::spawn_result>(
+                node_name, timeout, [&](const caf::actor& gw, const reply_address& from) {
+                    sent = from;
+                    to = gw;
+                    caf::send_as(gateway, gw, how, function, args, from.alias,
+                                 pid_bytes(from.caller));
+                });
+        } catch (const call_error& e) {
+            if (how == spawn_link_atom && e.code() == call_errc::timeout && to)
+                caf::send_as(gateway, to, spawn_cancel_atom, sent.alias, pid_bytes(sent.caller));
+            throw;
+        }
+        if (!r.error.empty()) throw spawn_error("coronet spawn_on " + node_name + ": " + r.error);
+        co_return r.spawned;
     }
 
     // ------------------------------------------------ sending: batches and credits
@@ -939,12 +970,19 @@ struct node::impl final : detail::remote_router {
                         detail::call_reply<pid>{c.get_as<std::uint64_t>(2), found.value_or(pid{})});
             } else if (c.match_elements<caf::atom_value, std::string, std::string, std::uint64_t,
                                         std::string>() &&
-                       c.get_as<caf::atom_value>(0) == spawn_atom) {
+                       (c.get_as<caf::atom_value>(0) == spawn_atom ||
+                        c.get_as<caf::atom_value>(0) == spawn_link_atom)) {
                 const pid asker = pid_of_bytes(c.get_as<std::string>(4));
-                rt.send(asker,
-                        detail::call_reply<wire::spawn_result>{
-                            c.get_as<std::uint64_t>(3),
-                            spawn_here(c.get_as<std::string>(1), c.get_as<std::string>(2), asker)});
+                const bool linked = c.get_as<caf::atom_value>(0) == spawn_link_atom;
+                const std::uint64_t call = c.get_as<std::uint64_t>(3);
+                wire::spawn_result r =
+                    spawn_here(c.get_as<std::string>(1), c.get_as<std::string>(2), asker, linked);
+                if (linked && r.error.empty()) remember_linked_spawn(asker, call, r.spawned);
+                rt.send(asker, detail::call_reply<wire::spawn_result>{call, std::move(r)});
+            } else if (c.match_elements<caf::atom_value, std::uint64_t, std::string>() &&
+                       c.get_as<caf::atom_value>(0) == spawn_cancel_atom) {
+                cancel_linked_spawn(pid_of_bytes(c.get_as<std::string>(2)),
+                                    c.get_as<std::uint64_t>(1));
             } else if (c.match_elements<caf::atom_value, std::string, std::string, std::uint64_t,
                                         std::string>() &&
                        c.get_as<caf::atom_value>(0) == ask_atom) {
@@ -1112,9 +1150,80 @@ struct node::impl final : detail::remote_router {
             throw wire_error("a hello from \"" + peer_name + "\" with another node's id");
     }
 
+    /// spawn_link_on: links `child` (of this node, just spawned) to `asker`
+    /// (of another node) before the answer leaves. The asker's node hears
+    /// of the link first (a link record, sent at once from this thread),
+    /// then the child does; so an exit of the child, even a noproc because
+    /// it already ended, reaches the asker after the link. An asker whose
+    /// node is not connected, or is lost meanwhile, ends the child with
+    /// noconnection: lost between the two steps, node_lost's exit could
+    /// reach the child before its link, so the flow is checked again after.
+    void link_spawned(const pid& child, const pid& asker) {
+        const exit_reason lost{exit_kind::noconnection, nullptr,
+                               "the node of the process that spawned it is not connected"};
+        std::shared_ptr<peer_flow> flow;
+        {
+            const std::lock_guard lock(watches_m);
+            flow = flow_of(asker.node);
+            if (flow) links[asker.node].insert({child, asker});
+        }
+        if (!flow) {
+            detail::deliver_remote_exit(rt, child, asker, lost, false);
+            return;
+        }
+        emit(asker.node, flow, rec::link, [&](wire_writer& out) {
+            wire_write(out, asker);
+            wire_write(out, child);
+        });
+        detail::deliver_remote_link(rt, child, asker);
+        if (flow_of(asker.node) != flow) detail::deliver_remote_exit(rt, child, asker, lost, true);
+    }
+
+    /// The latest spawn_link_on answers (asker, its call, the child), for
+    /// an asker that times out and cancels: bounded, oldest dropped (a
+    /// child whose entry is gone stays linked, so it still ends with its
+    /// asker). Any thread (under linked_spawns_m).
+    struct linked_spawn {
+        pid asker;
+        std::uint64_t call = 0;
+        pid child;
+    };
+    static constexpr std::size_t linked_spawns_kept = 1024;
+    std::mutex linked_spawns_m;
+    std::deque<linked_spawn> linked_spawns;
+
+    void remember_linked_spawn(const pid& asker, std::uint64_t call, const pid& child) {
+        const std::lock_guard lock(linked_spawns_m);
+        if (linked_spawns.size() == linked_spawns_kept) linked_spawns.pop_front();
+        linked_spawns.push_back({asker, call, child});
+    }
+
+    /// The asker of a spawn_link_on gave up (timeout): the child, if it
+    /// started, is unlinked from it and killed.
+    void cancel_linked_spawn(const pid& asker, std::uint64_t call) {
+        pid child;
+        {
+            const std::lock_guard lock(linked_spawns_m);
+            const auto it = std::find_if(
+                linked_spawns.begin(), linked_spawns.end(),
+                [&](const linked_spawn& s) { return s.asker == asker && s.call == call; });
+            if (it == linked_spawns.end()) return;
+            child = it->child;
+            linked_spawns.erase(it);
+        }
+        detail::deliver_remote_unlink(rt, child, asker);
+        unlink(asker, child);  // (the asker's side, and our record)
+        detail::deliver_remote_exit(
+            rt, child, asker,
+            exit_reason{exit_kind::killed, nullptr, "spawn_link_on timed out at its caller"},
+            false);
+        std::fprintf(stderr, "coronet node %s: killed %s: %s's spawn_link_on timed out\n",
+                     name.c_str(), to_string(child).c_str(), to_string(asker).c_str());
+    }
+
     /// A spawn_on from another node: the function's process, or why not.
     wire::spawn_result spawn_here(const std::string& function, const std::string& args,
-                                  const pid& asker) {
+                                  const pid& asker, bool linked) {
         node::spawner fn;
         {
             const std::lock_guard lock(spawnables_m);
@@ -1122,7 +1231,9 @@ struct node::impl final : detail::remote_router {
         }
         if (!fn) return {pid{}, "no function \"" + function + "\" on node " + name};
         try {
-            return {fn(rt, args), {}};
+            const pid child = fn(rt, args);
+            if (linked) link_spawned(child, asker);
+            return {child, {}};
         } catch (const std::exception& e) {
             std::fprintf(stderr, "coronet node %s: spawn of %s for %s failed: %s\n", name.c_str(),
                          function.c_str(), to_string(asker).c_str(), e.what());
@@ -1392,14 +1503,14 @@ void node::add_spawner(std::string function, spawner fn) {
 
 task<pid> node::spawn_encoded(std::string node_name, std::string function, std::string args,
                               duration timeout) {
-    impl* p = p_.get();
-    const wire::spawn_result r = co_await p->control_call<wire::spawn_result>(
-        node_name, timeout, [&](const caf::actor& gw, const reply_address& from) {
-            caf::send_as(p->gateway, gw, spawn_atom, function, args, from.alias,
-                         pid_bytes(from.caller));
-        });
-    if (!r.error.empty()) throw spawn_error("coronet spawn_on " + node_name + ": " + r.error);
-    co_return r.spawned;
+    return p_->spawn_request(std::move(node_name), std::move(function), std::move(args), timeout,
+                             spawn_atom);
+}
+
+task<pid> node::spawn_link_encoded(std::string node_name, std::string function, std::string args,
+                                   duration timeout) {
+    return p_->spawn_request(std::move(node_name), std::move(function), std::move(args), timeout,
+                             spawn_link_atom);
 }
 
 void node::add_service(std::string name, service fn) {

@@ -12,7 +12,10 @@
 /// auto sup = co_await start(supervise, supervisor_flags{}, std::vector{spec});
 /// ```
 ///
-/// The child is linked to the supervisor, so its node's loss reaches the
+/// The child is linked to the supervisor by the spawn itself
+/// (net::node::spawn_link_on: linked before the answer leaves its node),
+/// so it never runs unsupervised, even when the supervisor or its node ends
+/// during the start. Its node's loss reaches the
 /// supervisor as an exit with reason `noconnection`, which is abnormal: a
 /// permanent or transient child is restarted, per placement, on a member
 /// that is still connected. The supervisor's own end (or its node's loss)
@@ -25,7 +28,8 @@
 /// that one on its own node, which refuses a pid of another node).
 ///
 /// **Thread safety:** values; the factory runs in the supervisor's process.
-/// **Suspends:** the factory does (status queries, spawn_on, bind_name).
+/// **Suspends:** the factory does (status queries, spawn_link_on,
+/// bind_name).
 
 #include <any>
 #include <cstdint>
@@ -84,8 +88,8 @@ struct remote_spec {
 };
 
 namespace detail {
-/// The factory's body: picks a node, spawns `args` (encoded) there, links
-/// the new process to the calling supervisor and binds its name.
+/// The factory's body: picks a node, spawns `args` (encoded) there linked
+/// to the calling supervisor, and binds its name.
 task<pid> start_remote(cluster* c, remote_spec spec, std::string args);
 }  // namespace detail
 

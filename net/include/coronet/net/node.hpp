@@ -127,8 +127,8 @@ class spawn_error : public std::runtime_error {
 ///
 /// **Thread safety:** `connect`, `peers` and `add_spawnable` from any
 /// thread (connect blocks: call it before `runtime::run`, or from a process
-/// through run_blocking); `whereis` and `spawn_on` from processes.
-/// **Suspends:** `whereis`, `spawn_on`.
+/// through run_blocking); `whereis`, `spawn_on` and `spawn_link_on` from
+/// processes. **Suspends:** `whereis`, `spawn_on`, `spawn_link_on`.
 class node {
   public:
     /// Starts listening. Throws std::system_error when it cannot (address
@@ -258,6 +258,25 @@ class node {
         return spawn_encoded(std::move(node_name), std::move(function), std::move(bytes), timeout);
     }
 
+    /// As spawn_on, and the new process is linked to the calling process
+    /// before the answer leaves `node_name` (Erlang's spawn_link): no
+    /// moment exists where it runs unlinked. So if the caller ends, or its
+    /// node is lost, before the answer arrives, the new process gets the
+    /// exit signal (noconnection for a lost node) like any linked process.
+    /// A process that exits at once still gives the caller its exit (or
+    /// noproc). After a timeout the process may have started: it is linked
+    /// to the caller all the same, which then gets its exit as from a
+    /// process it never heard of. Inside a process; **suspends**.
+    template <class... Args>
+    [[nodiscard]] task<pid> spawn_link_on(std::string node_name, std::string function,
+                                          duration timeout, const Args&... args) {
+        std::string bytes;
+        wire_writer w(bytes);
+        wire_write(w, std::tuple<std::decay_t<Args>...>(args...));
+        return spawn_link_encoded(std::move(node_name), std::move(function), std::move(bytes),
+                                  timeout);
+    }
+
     /// A service other nodes may `ask` by name: bytes in, bytes out
     /// (replacing one of that name). It runs on CAF's network thread: it
     /// must be quick, must not block, and may throw (the asker then gets
@@ -276,6 +295,8 @@ class node {
     void add_spawner(std::string function, spawner fn);
     [[nodiscard]] task<pid> spawn_encoded(std::string node_name, std::string function,
                                           std::string args, duration timeout);
+    [[nodiscard]] task<pid> spawn_link_encoded(std::string node_name, std::string function,
+                                               std::string args, duration timeout);
 
     struct impl;
 
