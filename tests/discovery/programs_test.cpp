@@ -326,6 +326,11 @@ TEST_CASE("coronet-ctl spawns a plugin function and swap moves its processes to 
     } while (first.code != 0 && clock_type::now() < until);
     CHECK(first.out == "v1 count 1 hello\n");
     CHECK(ctl(*alpha, {"call", "alpha", "c1", "again"}).out == "v1 count 2 again\n");
+    // Options also after the command; after "--", everything is an argument.
+    const run_result late = run(CORONET_CTL_PROGRAM, {"call", "--timeout", "10s", "alpha", "c2",
+                                                      "--node", alpha->address, "--", "--dashes"});
+    INFO(late.err);
+    CHECK(late.out == "v1 count 1 --dashes\n");
 
     const run_result functions = ctl(*alpha, {"functions"});
     REQUIRE(functions.code == 0);

@@ -47,8 +47,8 @@ struct ctl_error : std::runtime_error {
 };
 
 const char* const usage_text =
-    "usage: coronet-ctl [options] COMMAND [ARGS...]\n"
-    "options:\n"
+    "usage: coronet-ctl [options] COMMAND [ARGS...] [-- ARGS...]\n"
+    "options (before or after the command; after \"--\" every word is an argument):\n"
     "  --node HOST:PORT    the node to connect to (default: $CORONET_NODE or 127.0.0.1:4370)\n"
     "  --cluster NAME      the cluster's name (default \"default\")\n"
     "  --timeout DURATION  for each request (default 5s)\n"
@@ -78,9 +78,19 @@ ctl_options parse(int argc, char** argv) {
     ctl_options o;
     const char* env = std::getenv("CORONET_NODE");
     o.node = env && *env ? env : "127.0.0.1:4370";
-    int i = 1;
-    for (; i < argc && std::string(argv[i]).starts_with("--"); ++i) {
+    // Options go before or after the command; after "--" every word is the
+    // command's (a TEXT that starts with "--").
+    bool options_end = false;
+    for (int i = 1; i < argc; ++i) {
         const std::string key = argv[i];
+        if (options_end || !key.starts_with("--")) {
+            o.command.push_back(key);
+            continue;
+        }
+        if (key == "--") {
+            options_end = true;
+            continue;
+        }
         if (key == "--help") throw usage_error("");
         if (i + 1 >= argc) throw usage_error(key + " needs a value");
         const std::string v = argv[++i];
@@ -110,7 +120,6 @@ ctl_options parse(int argc, char** argv) {
             throw usage_error("unknown option " + key);
         }
     }
-    o.command.assign(argv + i, argv + argc);
     if (o.command.empty()) throw usage_error("no command");
     const std::string& c = o.command[0];
     const std::size_t n = o.command.size() - 1;
