@@ -428,6 +428,42 @@ TEST_CASE("coronet-node reads a config file, the command line wins, multicast fi
     CHECK(members == both);
 }
 
+#ifdef CORONET_TEST_CERTS_DIR
+TEST_CASE("coronet-node and coronet-ctl over mutual TLS, and a ctl without TLS is refused",
+          "[discovery][programs][tls]") {
+    const std::string dir = CORONET_TEST_CERTS_DIR;
+    const std::vector<std::string> tls{"--cert", dir + "/node.pem", "--key", dir + "/node.key",
+                                       "--ca",   dir + "/ca.pem"};
+    auto with_tls = [&](std::vector<std::string> args) {
+        args.insert(args.end(), tls.begin(), tls.end());
+        return args;
+    };
+    auto alpha = start_node(with_tls({"--name", "alpha"}));
+    auto beta = start_node(with_tls({"--name", "beta", "--seed", alpha->address}));
+    CHECK(alpha->log.read().find("with TLS, heartbeat 1000 ms") != std::string::npos);
+    const std::vector<std::string> both{"alpha", "beta"};
+    const auto until = clock_type::now() + start_bound;
+    run_result nodes;
+    do {  // (until beta's join has reached alpha)
+        nodes = run(CORONET_CTL_PROGRAM,
+                    with_tls({"--node", alpha->address, "--timeout", "10s", "nodes"}));
+        INFO(nodes.err);
+        REQUIRE(nodes.code == 0);
+    } while (column(nodes.out, 0) != both && clock_type::now() < until);
+    CHECK(column(nodes.out, 0) == both);
+    // Options after the command, over TLS too; the nodes' TLS heartbeat is
+    // the default on both sides (1 s), so a call takes no special option.
+    const run_result status =
+        run(CORONET_CTL_PROGRAM, with_tls({"status", "beta", "--node", alpha->address}));
+    INFO(status.err);
+    CHECK(status.code == 0);
+    CHECK(column(status.out, 0) == std::vector<std::string>{"beta"});
+    const run_result plain = run(CORONET_CTL_PROGRAM, {"--node", alpha->address, "nodes"});
+    CHECK(plain.code == 1);
+    CHECK(plain.err.find("cannot connect to " + alpha->address) != std::string::npos);
+}
+#endif
+
 TEST_CASE("coronet-node and coronet-ctl reject bad options with a clear message",
           "[discovery][programs]") {
     struct bad_case {
@@ -449,6 +485,7 @@ TEST_CASE("coronet-node and coronet-ctl reject bad options with a clear message"
         {{"--secret", "short"}, 2, "at least 16 characters"},
         {{"--cert", "a.pem"}, 2, "TLS needs all of --cert, --key and --ca"},
         {{"--log-level", "loud"}, 2, "not a log level"},
+        {{"--heartbeat", "soon"}, 2, "\"soon\" is not a duration"},
         {{"--listen", "127.0.0.1:0", "--load", "/nonexistent/plugin.so"},
          1,
          "cannot load /nonexistent/plugin.so"},

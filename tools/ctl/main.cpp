@@ -29,6 +29,7 @@
 #include <coronet/self.hpp>
 
 #include "../common/ctl_protocol.hpp"
+#include "../common/liveness.hpp"
 
 namespace {
 
@@ -54,6 +55,7 @@ const char* const usage_text =
     "  --timeout DURATION  for each request (default 5s)\n"
     "  --cert FILE --key FILE --ca FILE [--key-passphrase S]  mutual TLS, as the nodes\n"
     "  --secret S, --secret-file F  the cluster secret, when the nodes have one\n"
+    "  --heartbeat DURATION  as the nodes' (default 100ms, 1s with TLS)\n"
     "commands:\n"
     "  nodes                         the members: NODE ADDRESS\n"
     "  status [NODE...]              their status (of all members by default)\n"
@@ -70,6 +72,7 @@ struct ctl_options {
     std::string cluster = "default";
     duration timeout = 5s;
     std::string cert, key, ca, passphrase;
+    std::optional<std::chrono::milliseconds> heartbeat;  ///< nullopt: as the nodes' default
     std::string secret;                ///< the cluster secret, when the nodes have one
     std::vector<std::string> command;  ///< the command and its arguments
 };
@@ -110,6 +113,10 @@ ctl_options parse(int argc, char** argv) {
             o.ca = v;
         } else if (key == "--key-passphrase") {
             o.passphrase = v;
+        } else if (key == "--heartbeat") {
+            auto d = parse_duration(v);
+            if (!d) throw usage_error("\"" + v + "\" is not a duration (250ms, 2s, 1m)");
+            o.heartbeat = *d;
         } else if (key == "--secret") {
             o.secret = v;
         } else if (key == "--secret-file") {
@@ -372,6 +379,7 @@ int run(const ctl_options& o) {
     no.hidden = true;  // (not gossiped, not a member: the nodes forget it when it goes)
     no.secret = o.secret;
     if (!o.cert.empty()) no.tls = net::node_tls{o.cert, o.key, o.passphrase, o.ca};
+    set_liveness(no, o.heartbeat);
     auto n = net::node::start(rt, no);
     const auto [host, port] = *split_host_port(o.node);
     auto entry = n->connect(host, port);

@@ -116,6 +116,15 @@ const std::vector<option>& options() {
              if (!d) bad(s, "\"" + v + "\" is not a duration (250ms, 2s, 1m)");
              c.status_period = *d;
          }},
+        {"heartbeat", true,
+         "DURATION  how often connections prove they are alive; a peer silent for 3 (at least "
+         "1s) is lost (default 100ms, 1s with TLS: a TLS handshake must finish within one; use "
+         "the same on every node and coronet-ctl)",
+         [](node_config& c, const std::string& v, source& s) {
+             auto d = parse_duration(v);
+             if (!d) bad(s, "\"" + v + "\" is not a duration (250ms, 2s, 1m)");
+             c.heartbeat = *d;
+         }},
         {"discovery-interface", true,
          "ADDR  the IPv4 address of the interface multicast announcements use",
          [](node_config& c, const std::string& v, source& s) {

@@ -41,6 +41,8 @@ struct node_config {
     std::vector<std::string> seeds;  ///< host:port
     std::uint32_t workers = 0;       ///< 0: one per core
     std::chrono::milliseconds status_period{1000};
+    /// nullopt: 100 ms, or 1 s with TLS (set_liveness, common/liveness.hpp)
+    std::optional<std::chrono::milliseconds> heartbeat;
     // Discovery (multicast announcements, authenticated with the secret).
     std::string discovery_interface;  ///< an IPv4 address of a local interface
     std::optional<multicast_group> multicast;

@@ -24,6 +24,7 @@
 #include <coronet/runtime.hpp>
 
 #include "../common/ctl_protocol.hpp"
+#include "../common/liveness.hpp"
 #include "../common/log.hpp"
 #include "config.hpp"
 #include "node_host.hpp"
@@ -68,6 +69,7 @@ net::node_options node_options_of(const node_config& c) {
     o.secret = c.secret;  // (nodes without it are refused: connect and hello)
     if (!c.cert_file.empty())
         o.tls = net::node_tls{c.cert_file, c.key_file, c.key_passphrase, c.ca_file};
+    set_liveness(o, c.heartbeat);
     return o;
 }
 
@@ -183,8 +185,12 @@ int run_node(const node_config& c) {
     n->add_service(info_service, [&c, &rt, np = n.get(), clp = cl.get(), hp = host.get()](
                                      std::string_view) { return info_of(c, rt, *np, *clp, *hp); });
     const auto members = cl->members();
-    log_info("listening on " + n->address() + " in cluster \"" + c.cluster + "\", " +
-             std::to_string(members.size() - 1) + " members joined");
+    const net::node_options used = node_options_of(c);
+    log_info("listening on " + n->address() + " in cluster \"" + c.cluster + "\"" +
+             (used.tls ? " with TLS" : "") + ", heartbeat " +
+             std::to_string(
+                 std::chrono::duration_cast<std::chrono::milliseconds>(used.heartbeat).count()) +
+             " ms, " + std::to_string(members.size() - 1) + " members joined");
     std::printf("coronet-node: listening on %s as %s\n", n->address().c_str(), c.name.c_str());
     std::fflush(stdout);
 
