@@ -221,6 +221,8 @@ run_result run(const std::string& program, const std::vector<std::string>& args)
     const auto code = c.finish(clock_type::now() + ctl_bound);
     INFO(program << " did not end in time; its output so far: " << c.out() << c.err());
     REQUIRE(code);
+    // (shown with the next failed assertion: why a ctl failed)
+    if (*code != 0) UNSCOPED_INFO(program << " exited with " << *code << ": " << c.err());
     return {*code, c.out(), c.err()};
 }
 

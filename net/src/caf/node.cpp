@@ -1391,16 +1391,31 @@ const std::string& node::name() const noexcept {
 }
 
 result<std::string> node::connect(const std::string& host, std::uint16_t port) {
-    auto gw = p_->options.tls ? caf::openssl::remote_actor(p_->sys, host, port)
-                              : p_->sys.middleman().remote_actor(host, port);
+    // CAF 0.17 gives up a handshake not done within a heartbeat tick or two
+    // (connection_timeout, after ~0.2 s with the default 100 ms), also when
+    // the peer is merely busy: a loaded host failed 1 of 150 plain connects
+    // that way (docs/caf017/FINDINGS.md §11). So that one error is tried
+    // again, twice; a peer that really does not answer costs three ticks.
+    constexpr int handshake_attempts = 3;
+    caf::expected<caf::actor> gw{caf::actor()};
+    std::string why;
+    for (int attempt = 1; attempt <= handshake_attempts; ++attempt) {
+        gw = p_->options.tls ? caf::openssl::remote_actor(p_->sys, host, port)
+                             : p_->sys.middleman().remote_actor(host, port);
+        if (gw) break;
+        why = p_->sys.render(gw.error());
+        std::fprintf(stderr, "coronet node %s: connect to %s:%u failed (attempt %d): %s\n",
+                     p_->name.c_str(), host.c_str(), static_cast<unsigned>(port), attempt,
+                     why.c_str());
+        if (why.find("connection_timeout") == std::string::npos) break;
+    }
     if (!gw) {
-        const std::string why = p_->sys.render(gw.error());
-        std::fprintf(stderr, "coronet node %s: connect to %s:%u failed: %s\n", p_->name.c_str(),
-                     host.c_str(), static_cast<unsigned>(port), why.c_str());
         if (why.find("incompatible_application_ids") != std::string::npos)
             return make_error_code(errc::incompatible_peer);
         if (why.find("disconnect_during_handshake") != std::string::npos)
             return make_error_code(errc::tls_refused);
+        if (why.find("connection_timeout") != std::string::npos)
+            return std::make_error_code(std::errc::timed_out);
         return std::make_error_code(std::errc::connection_refused);
     }
     const std::uint64_t id = p_->next_id++;

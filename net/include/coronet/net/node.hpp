@@ -158,7 +158,9 @@ class node {
     /// connection refused, a node of another cluster or wire version
     /// (errc::incompatible_peer), a failed TLS handshake (errc::tls_refused),
     /// a node that does not share the cluster secret (errc::secret_refused),
-    /// no hello within 5 s (timed_out). A node
+    /// a handshake CAF gave up three times (timed_out: a heartbeat tick or
+    /// two each; a stopped or overloaded peer), no hello within 5 s
+    /// (timed_out). A node
     /// whose name is already connected replaces the old connection, which
     /// counts as lost (its monitors get noconnection): node names must be
     /// unique in a cluster.
