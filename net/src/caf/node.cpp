@@ -704,22 +704,28 @@ struct node::impl final : detail::remote_router {
 
     // remote_router, links: worker threads.
     void link(const pid& target, const pid& from) override {
+        if (!send_link(target, from))
+            detail::deliver_remote_exit(
+                rt, from, target,
+                exit_reason{exit_kind::noconnection, nullptr, "its node is not connected"}, true);
+    }
+
+    /// Records the link of `from` (ours) to `target` (of a connected node)
+    /// and sends it there: that node's flow, or null (not connected: nothing
+    /// recorded or sent).
+    std::shared_ptr<peer_flow> send_link(const pid& target, const pid& from) {
         std::shared_ptr<peer_flow> flow;
         {
             const std::lock_guard lock(watches_m);  // (as monitor: no loss in between)
             flow = flow_of(target.node);
             if (flow) links[target.node].insert({from, target});
         }
-        if (!flow) {
-            detail::deliver_remote_exit(
-                rt, from, target,
-                exit_reason{exit_kind::noconnection, nullptr, "its node is not connected"}, true);
-            return;
-        }
-        emit(target.node, flow, rec::link, [&](wire_writer& out) {
-            wire_write(out, target);
-            wire_write(out, from);
-        });
+        if (flow)
+            emit(target.node, flow, rec::link, [&](wire_writer& out) {
+                wire_write(out, target);
+                wire_write(out, from);
+            });
+        return flow;
     }
 
     void unlink(const pid& target, const pid& from) override {
@@ -1161,20 +1167,11 @@ struct node::impl final : detail::remote_router {
     void link_spawned(const pid& child, const pid& asker) {
         const exit_reason lost{exit_kind::noconnection, nullptr,
                                "the node of the process that spawned it is not connected"};
-        std::shared_ptr<peer_flow> flow;
-        {
-            const std::lock_guard lock(watches_m);
-            flow = flow_of(asker.node);
-            if (flow) links[asker.node].insert({child, asker});
-        }
+        const std::shared_ptr<peer_flow> flow = send_link(asker, child);
         if (!flow) {
             detail::deliver_remote_exit(rt, child, asker, lost, false);
             return;
         }
-        emit(asker.node, flow, rec::link, [&](wire_writer& out) {
-            wire_write(out, asker);
-            wire_write(out, child);
-        });
         detail::deliver_remote_link(rt, child, asker);
         if (flow_of(asker.node) != flow) detail::deliver_remote_exit(rt, child, asker, lost, true);
     }
